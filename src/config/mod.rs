@@ -1,0 +1,1 @@
+//! `.coderabbit.yaml`: (being written)

@@ -1,0 +1,13 @@
+//! Everything that reads git: resolving the base and head revisions, completing shallow
+//! checkouts, and turning `base..head` into per-file line maps (`FileDiff`).
+//!
+//! It knows nothing about rules, configuration or Azure DevOps: callers get a `ChangeSet` and
+//! the head contents of its files.
+
+mod diff;
+mod revisions;
+mod shallow;
+
+pub use diff::{ChangeSet, FileDiff, FileStatus, Hunk, diff_revisions};
+pub use revisions::{Revisions, resolve_local, resolve_pull_request};
+pub use shallow::{FetchAuth, ensure_commits};

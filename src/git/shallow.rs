@@ -1,0 +1,3 @@
+//! (being written)
+pub struct FetchAuth;
+pub fn ensure_commits() {}

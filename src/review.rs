@@ -1,0 +1,79 @@
+//! The review as a value: what was compared, which files were looked at, what was found and
+//! what was skipped. Built by the `run` stage from the diff, the config and the sources; read by
+//! every publisher.
+
+use crate::finding::{Finding, Severity};
+use crate::git::FileStatus;
+use serde::Serialize;
+
+/// One changed file as the summary lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReviewedFile {
+    pub path: String,
+    pub old_path: Option<String>,
+    pub status: FileStatus,
+    pub binary: bool,
+    pub additions: u32,
+    pub deletions: u32,
+}
+
+/// A file the review did not look at, and why (`path_filters`, a symlink, a submodule…).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// The presentation settings that come from `.coderabbit.yaml`.
+#[derive(Debug, Clone)]
+pub struct Presentation {
+    pub high_level_summary: bool,
+    pub review_status: bool,
+    pub collapse_walkthrough: bool,
+    pub tone_instructions: String,
+    pub language: String,
+}
+
+impl Default for Presentation {
+    fn default() -> Self {
+        Presentation {
+            high_level_summary: true,
+            review_status: true,
+            collapse_walkthrough: false,
+            tone_instructions: String::new(),
+            language: "en-US".to_owned(),
+        }
+    }
+}
+
+/// Everything a publisher needs to render the review.
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub base: String,
+    pub head: String,
+    /// Every changed file, reviewed or not, in path order.
+    pub files: Vec<ReviewedFile>,
+    /// Findings that passed the filter, sorted by path and line.
+    pub findings: Vec<Finding>,
+    pub skipped: Vec<Skipped>,
+    /// Problems found in `.coderabbit.yaml`, one sentence each (with file, line and column).
+    pub config_problems: Vec<String>,
+    /// Lowest severity reported (from `reviews.profile`).
+    pub min_severity: Severity,
+    pub presentation: Presentation,
+}
+
+impl Review {
+    /// Number of findings at each severity, highest first.
+    pub fn counts_by_severity(&self) -> Vec<(Severity, usize)> {
+        Severity::ALL
+            .into_iter()
+            .map(|sev| (sev, self.findings.iter().filter(|f| f.severity == sev).count()))
+            .collect()
+    }
+
+    /// The highest severity among the findings, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}

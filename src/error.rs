@@ -1,6 +1,6 @@
 //! Errors a user can act on, each rendered as one sentence, and the exit codes of the contract.
 
-use thiserror::Error;
+use std::fmt;
 
 /// Exit statuses of the contract.
 pub mod exit {
@@ -13,8 +13,26 @@ pub mod exit {
 }
 
 /// A failure the user must fix; its `Display` is the one sentence they read.
-#[derive(Debug, Error)]
-pub enum UserError {
-    #[error("{0}")]
-    Message(String),
+///
+/// Deeper causes travel inside `anyhow` chains and go to the debug log; this is the sentence
+/// `main` prints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserError {
+    sentence: String,
 }
+
+impl UserError {
+    pub fn new(sentence: impl Into<String>) -> Self {
+        UserError {
+            sentence: sentence.into(),
+        }
+    }
+}
+
+impl fmt::Display for UserError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.sentence)
+    }
+}
+
+impl std::error::Error for UserError {}

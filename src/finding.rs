@@ -156,11 +156,18 @@ impl fmt::Display for Fingerprint {
 /// triples in line order so that identical findings in one file stay distinct.
 ///
 /// `line_text` returns the text of a 1-based head line of a path (empty if unknown).
-pub fn assign_fingerprints(findings: &mut [Finding], mut line_text: impl FnMut(&str, u32) -> String) {
+pub fn assign_fingerprints(
+    findings: &mut [Finding],
+    mut line_text: impl FnMut(&str, u32) -> String,
+) {
     use std::collections::HashMap;
     findings.sort_by(|a, b| {
-        (a.path.as_str(), a.line, a.end_line, a.rule.as_str())
-            .cmp(&(b.path.as_str(), b.line, b.end_line, b.rule.as_str()))
+        (a.path.as_str(), a.line, a.end_line, a.rule.as_str()).cmp(&(
+            b.path.as_str(),
+            b.line,
+            b.end_line,
+            b.rule.as_str(),
+        ))
     });
     let mut seen: HashMap<(String, String, String), u32> = HashMap::new();
     for finding in findings.iter_mut() {
@@ -176,7 +183,8 @@ pub fn assign_fingerprints(findings: &mut [Finding], mut line_text: impl FnMut(&
         }
         let key = (finding.rule.clone(), finding.path.clone(), text.clone());
         let occurrence = seen.entry(key).or_insert(0);
-        finding.fingerprint = Fingerprint::compute(&finding.rule, &finding.path, &text, *occurrence);
+        finding.fingerprint =
+            Fingerprint::compute(&finding.rule, &finding.path, &text, *occurrence);
         *occurrence += 1;
     }
 }

@@ -8,6 +8,8 @@ mod diff;
 mod revisions;
 mod shallow;
 
-pub use diff::{ChangeSet, FileDiff, FileStatus, Hunk, diff_revisions};
-pub use revisions::{Revisions, resolve_local, resolve_pull_request};
-pub use shallow::{FetchAuth, ensure_commits};
+pub use diff::{ChangeSet, EMPTY_TREE, FileDiff, FileStatus, Hunk, diff_revisions};
+pub use revisions::{
+    PullRequestCommits, Revisions, resolve_commit, resolve_local, resolve_pull_request, short,
+};
+pub use shallow::{FetchAuth, Wanted, ensure_commits, is_shallow};

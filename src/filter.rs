@@ -1,1 +1,113 @@
-//! (being written)
+//! Which findings survive: the diff filter mode (reviewdog's `added`, `diff_context`, `file`,
+//! `nofilter`), the profile's minimum severity and the path filters. It knows nothing about
+//! where findings came from or how they will be shown.
+
+use std::collections::HashMap;
+
+use crate::cli::FilterMode;
+use crate::finding::{Finding, Severity};
+use crate::git::FileDiff;
+
+/// The diff as the filter needs it: per path, added lines and hunk ranges on the head side.
+pub struct DiffIndex<'a> {
+    files: HashMap<&'a str, &'a FileDiff>,
+}
+
+impl<'a> DiffIndex<'a> {
+    pub fn new(files: &'a [FileDiff]) -> Self {
+        DiffIndex {
+            files: files.iter().map(|f| (f.path.as_str(), f)).collect(),
+        }
+    }
+
+    /// Whether `mode` keeps a finding at `path`, lines `line..=end_line` (0 = whole file).
+    pub fn keeps(&self, mode: FilterMode, path: &str, line: u32, end_line: u32) -> bool {
+        if mode == FilterMode::Nofilter {
+            return true;
+        }
+        let Some(file) = self.files.get(path) else {
+            return false;
+        };
+        if line == 0 || mode == FilterMode::File {
+            return true;
+        }
+        let end = end_line.max(line);
+        match mode {
+            FilterMode::Added => {
+                let start = file.added_lines.partition_point(|&l| l < line);
+                file.added_lines.get(start).is_some_and(|&l| l <= end)
+            }
+            FilterMode::DiffContext => file.hunks.iter().any(|h| {
+                let hunk_end = h.new_start + h.new_lines.saturating_sub(1);
+                h.new_lines > 0 && line <= hunk_end && end >= h.new_start
+            }),
+            FilterMode::File | FilterMode::Nofilter => true,
+        }
+    }
+}
+
+/// Keeps the findings that pass the mode and reach `min_severity`.
+pub fn apply(
+    findings: Vec<Finding>,
+    index: &DiffIndex<'_>,
+    mode: FilterMode,
+    min_severity: Severity,
+) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter(|f| f.severity >= min_severity)
+        .filter(|f| index.keeps(mode, &f.path, f.line, f.end_line))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::{FileStatus, Hunk};
+
+    fn diff() -> Vec<FileDiff> {
+        let mut file = FileDiff::new("src/a.rs", FileStatus::Modified);
+        file.added_lines = vec![5, 6, 20];
+        file.hunks = vec![
+            Hunk {
+                old_start: 2,
+                old_lines: 6,
+                new_start: 2,
+                new_lines: 8,
+            },
+            Hunk {
+                old_start: 15,
+                old_lines: 6,
+                new_start: 17,
+                new_lines: 7,
+            },
+        ];
+        vec![file]
+    }
+
+    #[test]
+    fn added_mode_keeps_ranges_that_touch_an_added_line() {
+        let files = diff();
+        let index = DiffIndex::new(&files);
+        assert!(index.keeps(FilterMode::Added, "src/a.rs", 5, 5));
+        assert!(index.keeps(FilterMode::Added, "src/a.rs", 3, 5));
+        assert!(index.keeps(FilterMode::Added, "src/a.rs", 19, 21));
+        assert!(!index.keeps(FilterMode::Added, "src/a.rs", 7, 19));
+        assert!(!index.keeps(FilterMode::Added, "src/b.rs", 5, 5));
+        assert!(
+            index.keeps(FilterMode::Added, "src/a.rs", 0, 0),
+            "whole-file findings stay"
+        );
+    }
+
+    #[test]
+    fn other_modes_widen_the_net() {
+        let files = diff();
+        let index = DiffIndex::new(&files);
+        assert!(index.keeps(FilterMode::DiffContext, "src/a.rs", 9, 9));
+        assert!(!index.keeps(FilterMode::DiffContext, "src/a.rs", 12, 12));
+        assert!(index.keeps(FilterMode::File, "src/a.rs", 12, 12));
+        assert!(!index.keeps(FilterMode::File, "other.rs", 1, 1));
+        assert!(index.keeps(FilterMode::Nofilter, "other.rs", 1, 1));
+    }
+}

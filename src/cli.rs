@@ -51,14 +51,8 @@ pub struct RepoArgs {
     pub config: Option<PathBuf>,
 }
 
-/// What `review` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Text,
-    Json,
-    Sarif,
-    Markdown,
-}
+/// What `review` prints (one renderer per format, in `publish`).
+pub use crate::publish::Format as OutputFormat;
 
 /// Which findings are kept, relative to the diff (reviewdog's filter modes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]

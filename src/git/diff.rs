@@ -1,8 +1,6 @@
 //! `base..head` as per-file line maps, computed with libgit2 the way `git diff -M` computes it.
 
-use git2::{
-    Delta, Diff, DiffDelta, DiffFindOptions, DiffOptions, FileMode, Oid, Patch, Repository,
-};
+use git2::{Delta, DiffDelta, DiffFindOptions, DiffOptions, FileMode, Oid, Patch, Repository};
 use serde::Serialize;
 
 /// The whole change between two commits.
@@ -100,6 +98,9 @@ fn looks_binary(content: &[u8]) -> bool {
     content[..content.len().min(BINARY_PROBE_BYTES)].contains(&0)
 }
 
+/// The id of git's empty tree, the base of a review of a root commit.
+pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+
 /// Computes the change from `base` (or the empty tree when `None`) to `head`, as
 /// `git diff -M base head` shows it: Myers with the indent heuristic, three lines of context,
 /// rename detection at 50% similarity, copies left as added files, and type changes reported
@@ -109,38 +110,111 @@ pub fn diff_revisions(
     base: Option<Oid>,
     head: Oid,
 ) -> Result<ChangeSet, git2::Error> {
+    let (changes, _) = visit_files(repo, base, head, 1, |_, _| Vec::<()>::new())?;
+    Ok(changes)
+}
+
+/// Like [`diff_revisions`], and calls `visit` with every file and its head content (empty for
+/// binary files, deletions, symlinks and submodules) while the content is at hand, so that
+/// nothing has to read a blob twice. Files are processed on up to `threads` threads, each with
+/// its own handle on the repository; results come back in diff order, one `Vec` per file.
+pub fn visit_files<U, F>(
+    repo: &Repository,
+    base: Option<Oid>,
+    head: Oid,
+    threads: usize,
+    visit: F,
+) -> Result<(ChangeSet, Vec<Vec<U>>), git2::Error>
+where
+    U: Send,
+    F: Fn(&FileDiff, &[u8]) -> Vec<U> + Sync,
+{
+    let entries = list_entries(repo, base, head)?;
+    // Threads pay off only when there is enough to share.
+    let threads = if entries.len() < 64 {
+        1
+    } else {
+        threads.clamp(1, 16)
+    };
+    let mut processed: Vec<(FileDiff, Vec<U>)> = Vec::with_capacity(entries.len());
+    if threads <= 1 {
+        for entry in &entries {
+            processed.push(process_entry(repo, entry, &visit)?);
+        }
+    } else {
+        let chunk = entries.len().div_ceil(threads);
+        let path = repo.path().to_path_buf();
+        let results: Vec<Result<Vec<(FileDiff, Vec<U>)>, git2::Error>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = entries
+                    .chunks(chunk)
+                    .map(|slice| {
+                        let path = &path;
+                        let visit = &visit;
+                        scope.spawn(move || {
+                            let repo = Repository::open(path)?;
+                            slice
+                                .iter()
+                                .map(|entry| process_entry(&repo, entry, visit))
+                                .collect()
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle.join().unwrap_or_else(|_| {
+                            Err(git2::Error::from_str("a diff worker thread panicked"))
+                        })
+                    })
+                    .collect()
+            });
+        for result in results {
+            processed.extend(result?);
+        }
+    }
+    let (files, results) = merge_type_changes(processed).into_iter().unzip();
+    Ok((
+        ChangeSet {
+            base: base.map_or_else(|| EMPTY_TREE.to_owned(), |oid| oid.to_string()),
+            head: head.to_string(),
+            files,
+        },
+        results,
+    ))
+}
+
+/// One delta of the tree diff, as plain data that can cross threads.
+struct Entry {
+    status: FileStatus,
+    path: String,
+    old_path: Option<String>,
+    old_id: Oid,
+    old_mode: FileMode,
+    new_id: Oid,
+    new_mode: FileMode,
+    new_size: u64,
+}
+
+fn list_entries(
+    repo: &Repository,
+    base: Option<Oid>,
+    head: Oid,
+) -> Result<Vec<Entry>, git2::Error> {
     let head_tree = repo.find_commit(head)?.tree()?;
     let base_tree = match base {
         Some(oid) => Some(repo.find_commit(oid)?.tree()?),
         None => None,
     };
     let mut options = DiffOptions::new();
-    options
-        .context_lines(3)
-        .interhunk_lines(0)
-        .indent_heuristic(true)
-        .ignore_submodules(false);
+    options.ignore_submodules(false).skip_binary_check(true);
     let mut diff =
         repo.diff_tree_to_tree(base_tree.as_ref(), Some(&head_tree), Some(&mut options))?;
     let mut find = DiffFindOptions::new();
     find.renames(true).rename_threshold(50).rename_limit(1000);
     diff.find_similar(Some(&mut find))?;
-
-    let mut files: Vec<FileDiff> = Vec::with_capacity(diff.deltas().len());
-    for (index, delta) in diff.deltas().enumerate() {
-        let file = file_diff(repo, &diff, index, &delta)?;
-        files.push(file);
-    }
-    let files = merge_type_changes(files);
-    Ok(ChangeSet {
-        base: base.map_or_else(|| EMPTY_TREE.to_owned(), |oid| oid.to_string()),
-        head: head.to_string(),
-        files,
-    })
+    Ok(diff.deltas().map(|delta| entry(&delta)).collect())
 }
-
-/// The id of git's empty tree, the base of a review of a root commit.
-pub const EMPTY_TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
 fn path_of(file: &git2::DiffFile<'_>) -> String {
     file.path_bytes()
@@ -148,12 +222,7 @@ fn path_of(file: &git2::DiffFile<'_>) -> String {
         .unwrap_or_default()
 }
 
-fn file_diff(
-    repo: &Repository,
-    diff: &Diff<'_>,
-    index: usize,
-    delta: &DiffDelta<'_>,
-) -> Result<FileDiff, git2::Error> {
+fn entry(delta: &DiffDelta<'_>) -> Entry {
     let old = delta.old_file();
     let new = delta.new_file();
     let status = match delta.status() {
@@ -169,72 +238,91 @@ fn file_diff(
         FileStatus::Renamed | FileStatus::Copied => (path_of(&new), Some(path_of(&old))),
         _ => (path_of(&new), None),
     };
-    let mut file = FileDiff::new(path, status);
-    file.old_path = old_path;
-    let new_mode = new.mode();
-    let old_mode = old.mode();
-    if status != FileStatus::Deleted {
-        file.new_size = new.size();
+    Entry {
+        status,
+        path,
+        old_path,
+        old_id: old.id(),
+        old_mode: old.mode(),
+        new_id: new.id(),
+        new_mode: new.mode(),
+        new_size: new.size(),
+    }
+}
+
+fn process_entry<U, F>(
+    repo: &Repository,
+    entry: &Entry,
+    visit: &F,
+) -> Result<(FileDiff, Vec<U>), git2::Error>
+where
+    F: Fn(&FileDiff, &[u8]) -> Vec<U>,
+{
+    let mut file = FileDiff::new(entry.path.clone(), entry.status);
+    file.old_path = entry.old_path.clone();
+    let deleted = entry.status == FileStatus::Deleted;
+    if !deleted {
+        file.new_size = entry.new_size;
         if matches!(
-            new_mode,
+            entry.new_mode,
             FileMode::Blob | FileMode::BlobExecutable | FileMode::Link
         ) {
-            file.new_blob = Some(new.id());
+            file.new_blob = Some(entry.new_id);
         }
     }
-    let side_mode = if status == FileStatus::Deleted {
-        old_mode
+    let side_mode = if deleted {
+        entry.old_mode
     } else {
-        new_mode
+        entry.new_mode
     };
     if side_mode == FileMode::Commit {
         file.not_reviewable =
             Some("submodule change (the submodule's own repository is not reviewed)".to_owned());
-        return Ok(file);
+        return Ok((file, Vec::new()));
     }
     if side_mode == FileMode::Link {
         file.not_reviewable = Some("symbolic link (its target is not reviewed)".to_owned());
-        return Ok(file);
+        return Ok((file, Vec::new()));
     }
 
-    // libgit2's binary heuristic differs from git's (it also counts control characters), so
-    // decide binary-ness the way git does and force text diffs where git would show text.
-    let old_blob = blob_if_any(repo, &old)?;
-    let new_blob = blob_if_any(repo, &new)?;
-    let binary = old_blob.as_ref().is_some_and(|b| looks_binary(b.content()))
-        || new_blob.as_ref().is_some_and(|b| looks_binary(b.content()));
-    file.binary = binary;
-    if binary {
-        return Ok(file);
-    }
-    let patch = if delta.flags().is_binary() {
+    // Each blob is read once. Binary-ness is decided the way git decides it (libgit2's own
+    // heuristic also counts control characters), and the patch is made from the two buffers.
+    let old_blob = blob_if_any(repo, entry.old_id, entry.old_mode)?;
+    let new_blob = if deleted {
+        None
+    } else {
+        blob_if_any(repo, entry.new_id, entry.new_mode)?
+    };
+    let old_content = old_blob.as_ref().map_or(&[][..], |b| b.content());
+    let new_content = new_blob.as_ref().map_or(&[][..], |b| b.content());
+    file.binary = looks_binary(old_content) || looks_binary(new_content);
+    if !file.binary && old_content != new_content {
         let mut options = DiffOptions::new();
         options
             .context_lines(3)
             .interhunk_lines(0)
             .indent_heuristic(true)
             .force_text(true);
-        let old_content = old_blob.as_ref().map_or(&[][..], |b| b.content());
-        let new_content = new_blob.as_ref().map_or(&[][..], |b| b.content());
-        Patch::from_buffers(old_content, None, new_content, None, Some(&mut options))?
+        let patch = Patch::from_buffers(old_content, None, new_content, None, Some(&mut options))?;
+        collect_lines(&patch, &mut file)?;
+    }
+    let results = if deleted || file.binary {
+        visit(&file, &[])
     } else {
-        match Patch::from_diff(diff, index)? {
-            Some(patch) => patch,
-            None => return Ok(file),
-        }
+        visit(&file, new_content)
     };
-    collect_lines(&patch, &mut file)?;
-    Ok(file)
+    Ok((file, results))
 }
 
-fn blob_if_any<'r>(
-    repo: &'r Repository,
-    side: &git2::DiffFile<'_>,
-) -> Result<Option<git2::Blob<'r>>, git2::Error> {
-    if side.id().is_zero() || !matches!(side.mode(), FileMode::Blob | FileMode::BlobExecutable) {
+fn blob_if_any(
+    repo: &Repository,
+    id: Oid,
+    mode: FileMode,
+) -> Result<Option<git2::Blob<'_>>, git2::Error> {
+    if id.is_zero() || !matches!(mode, FileMode::Blob | FileMode::BlobExecutable) {
         return Ok(None);
     }
-    repo.find_blob(side.id()).map(Some)
+    repo.find_blob(id).map(Some)
 }
 
 fn collect_lines(patch: &Patch<'_>, file: &mut FileDiff) -> Result<(), git2::Error> {
@@ -264,29 +352,34 @@ fn collect_lines(patch: &Patch<'_>, file: &mut FileDiff) -> Result<(), git2::Err
 }
 
 /// git shows a file that became a symlink (or the reverse) as a deletion plus an addition of
-/// the same path; report it once, as a type change carrying the addition's lines.
-fn merge_type_changes(files: Vec<FileDiff>) -> Vec<FileDiff> {
-    let mut merged: Vec<FileDiff> = Vec::with_capacity(files.len());
-    for file in files {
-        if let Some(previous) = merged.last_mut()
+/// the same path; report it once, as a type change carrying the addition's lines and results.
+fn merge_type_changes<U>(files: Vec<(FileDiff, Vec<U>)>) -> Vec<(FileDiff, Vec<U>)> {
+    let mut merged: Vec<(FileDiff, Vec<U>)> = Vec::with_capacity(files.len());
+    for (file, mut results) in files {
+        if let Some((previous, previous_results)) = merged.last_mut()
             && previous.path == file.path
+            && matches!(
+                (previous.status, file.status),
+                (FileStatus::Deleted, FileStatus::Added) | (FileStatus::Added, FileStatus::Deleted)
+            )
         {
-            let (added, deleted) = match (previous.status, file.status) {
-                (FileStatus::Deleted, FileStatus::Added) => (file, previous.clone()),
-                (FileStatus::Added, FileStatus::Deleted) => (previous.clone(), file),
-                _ => {
-                    merged.push(file);
-                    continue;
-                }
+            let deleted_first = previous.status == FileStatus::Deleted;
+            let (added, deletions) = if deleted_first {
+                let deletions = previous.deletions;
+                (file, deletions)
+            } else {
+                let deletions = file.deletions;
+                (previous.clone(), deletions)
             };
             *previous = FileDiff {
                 status: FileStatus::TypeChanged,
-                deletions: added.deletions + deleted.deletions,
+                deletions: added.deletions + deletions,
                 ..added
             };
+            previous_results.append(&mut results);
             continue;
         }
-        merged.push(file);
+        merged.push((file, results));
     }
     merged
 }

@@ -8,7 +8,7 @@ mod diff;
 mod revisions;
 mod shallow;
 
-pub use diff::{ChangeSet, EMPTY_TREE, FileDiff, FileStatus, Hunk, diff_revisions};
+pub use diff::{ChangeSet, EMPTY_TREE, FileDiff, FileStatus, Hunk, diff_revisions, visit_files};
 pub use revisions::{
     PullRequestCommits, Revisions, resolve_commit, resolve_local, resolve_pull_request, short,
 };

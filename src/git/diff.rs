@@ -129,6 +129,9 @@ where
     U: Send,
     F: Fn(&FileDiff, &[u8]) -> Vec<U> + Sync,
 {
+    // Like git, trust the object store on reads: re-hashing every object read costs a tenth of
+    // a large review. A process-wide libgit2 option.
+    git2::opts::strict_hash_verification(false);
     let entries = list_entries(repo, base, head)?;
     // Threads pay off only when there is enough to share.
     let threads = if entries.len() < 64 {
@@ -297,14 +300,23 @@ where
     let new_content = new_blob.as_ref().map_or(&[][..], |b| b.content());
     file.binary = looks_binary(old_content) || looks_binary(new_content);
     if !file.binary && old_content != new_content {
-        let mut options = DiffOptions::new();
-        options
-            .context_lines(3)
-            .interhunk_lines(0)
-            .indent_heuristic(true)
-            .force_text(true);
-        let patch = Patch::from_buffers(old_content, None, new_content, None, Some(&mut options))?;
-        collect_lines(&patch, &mut file)?;
+        match (&old_blob, &new_blob) {
+            (Some(old), Some(new)) => {
+                let mut options = DiffOptions::new();
+                options
+                    .context_lines(3)
+                    .interhunk_lines(0)
+                    .indent_heuristic(true)
+                    .force_text(true);
+                let patch = Patch::from_blobs(old, None, new, None, Some(&mut options))?;
+                collect_lines(&patch, &mut file)?;
+            }
+            // A new file (or the new side of a type change): every line is added, one hunk.
+            (None, Some(_)) => all_lines_added(new_content, &mut file),
+            // A deleted file adds nothing; `git diff --numstat` counts its lines as removed.
+            (Some(_), None) => file.deletions = line_count(old_content),
+            (None, None) => {}
+        }
     }
     let results = if deleted || file.binary {
         visit(&file, &[])
@@ -323,6 +335,28 @@ fn blob_if_any(
         return Ok(None);
     }
     repo.find_blob(id).map(Some)
+}
+
+/// Lines as git counts them: a final line without a newline still counts.
+fn line_count(content: &[u8]) -> u32 {
+    let newlines = content.iter().filter(|&&b| b == b'\n').count();
+    let unterminated = usize::from(content.last().is_some_and(|&b| b != b'\n'));
+    u32::try_from(newlines + unterminated).unwrap_or(u32::MAX)
+}
+
+fn all_lines_added(content: &[u8], file: &mut FileDiff) {
+    let lines = line_count(content);
+    if lines == 0 {
+        return;
+    }
+    file.hunks.push(Hunk {
+        old_start: 0,
+        old_lines: 0,
+        new_start: 1,
+        new_lines: lines,
+    });
+    file.added_lines = (1..=lines).collect();
+    file.additions = lines;
 }
 
 fn collect_lines(patch: &Patch<'_>, file: &mut FileDiff) -> Result<(), git2::Error> {

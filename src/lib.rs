@@ -12,6 +12,7 @@
 //!
 //! `main.rs` only parses arguments, calls [`run`], and maps errors to exit codes.
 
+pub mod azure_devops;
 pub mod cli;
 pub mod config;
 pub mod context;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod filter;
 pub mod finding;
 pub mod git;
+pub mod pipeline;
 pub mod publish;
 pub mod review;
 pub mod run;

@@ -68,7 +68,12 @@ impl Review {
     pub fn counts_by_severity(&self) -> Vec<(Severity, usize)> {
         Severity::ALL
             .into_iter()
-            .map(|sev| (sev, self.findings.iter().filter(|f| f.severity == sev).count()))
+            .map(|sev| {
+                (
+                    sev,
+                    self.findings.iter().filter(|f| f.severity == sev).count(),
+                )
+            })
             .collect()
     }
 

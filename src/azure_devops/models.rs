@@ -1,0 +1,368 @@
+//! Typed models of the Azure DevOps resources the agent reads and writes, named after the
+//! service's own types. Only the fields the agent uses; every optional field is skipped when
+//! absent, so a write carries exactly what the 7.1 API defines.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Every list the service returns: `{"count": N, "value": [...]}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct List<T> {
+    #[serde(default)]
+    pub count: Option<u64>,
+    #[serde(default = "Vec::new")]
+    pub value: Vec<T>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentityRef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitCommitRef {
+    #[serde(default)]
+    pub commit_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebApiTagDefinition {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitRepositoryRef {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+/// `GitPullRequest`: what decides whether and how to review.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitPullRequest {
+    pub pull_request_id: u32,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub is_draft: Option<bool>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub created_by: Option<IdentityRef>,
+    #[serde(default)]
+    pub source_ref_name: Option<String>,
+    #[serde(default)]
+    pub target_ref_name: Option<String>,
+    #[serde(default)]
+    pub labels: Option<Vec<WebApiTagDefinition>>,
+    #[serde(default)]
+    pub last_merge_source_commit: Option<GitCommitRef>,
+    #[serde(default)]
+    pub last_merge_target_commit: Option<GitCommitRef>,
+    #[serde(default)]
+    pub repository: Option<GitRepositoryRef>,
+}
+
+/// `GitPullRequestIteration`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitPullRequestIteration {
+    pub id: u32,
+    #[serde(default)]
+    pub source_ref_commit: Option<GitCommitRef>,
+    #[serde(default)]
+    pub target_ref_commit: Option<GitCommitRef>,
+    #[serde(default)]
+    pub common_ref_commit: Option<GitCommitRef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct GitItem {
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// `GitPullRequestChange`: one entry of an iteration's changes.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitPullRequestChange {
+    #[serde(default)]
+    pub change_tracking_id: Option<u32>,
+    #[serde(default)]
+    pub change_id: Option<u32>,
+    #[serde(default)]
+    pub change_type: Option<Value>,
+    #[serde(default)]
+    pub item: Option<GitItem>,
+    #[serde(default)]
+    pub original_path: Option<String>,
+}
+
+/// `GitPullRequestIterationChanges`: one page of changes. The last page has no `nextSkip`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitPullRequestIterationChanges {
+    #[serde(default)]
+    pub change_entries: Vec<GitPullRequestChange>,
+    #[serde(default)]
+    pub next_skip: Option<u32>,
+    #[serde(default)]
+    pub next_top: Option<u32>,
+}
+
+/// `CommentPosition`: 1-based line, 1-based UTF-16 column; end positions are exclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommentPosition {
+    pub line: u32,
+    pub offset: u32,
+}
+
+/// `CommentThreadContext`: where in which file a thread sits (right side = the PR's source).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentThreadContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_path: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_file_start: Option<CommentPosition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_file_end: Option<CommentPosition>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommentIterationContext {
+    pub first_comparing_iteration: u32,
+    pub second_comparing_iteration: u32,
+}
+
+/// `GitPullRequestCommentThreadContext`: ties a thread to an iteration and a change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitPullRequestCommentThreadContext {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change_tracking_id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iteration_context: Option<CommentIterationContext>,
+}
+
+/// `Comment`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Comment {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_comment_id: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<IdentityRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment_type: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_deleted: Option<bool>,
+}
+
+impl Comment {
+    /// A new text comment.
+    pub fn text(content: String) -> Self {
+        Comment {
+            parent_comment_id: Some(0),
+            content: Some(content),
+            comment_type: Some(Value::String("text".to_owned())),
+            ..Comment::default()
+        }
+    }
+
+    pub fn is_system(&self) -> bool {
+        self.comment_type.as_ref().is_some_and(|t| match t {
+            Value::String(s) => s.eq_ignore_ascii_case("system"),
+            Value::Number(n) => n.as_u64() == Some(3),
+            _ => false,
+        })
+    }
+}
+
+/// `GitPullRequestCommentThread`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitPullRequestCommentThread {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    #[serde(default)]
+    pub comments: Vec<Comment>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_context: Option<CommentThreadContext>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pull_request_thread_context: Option<GitPullRequestCommentThreadContext>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_deleted: Option<bool>,
+}
+
+impl GitPullRequestCommentThread {
+    /// A property's value, whether read back typed (`{"$type", "$value"}`) or plain.
+    pub fn property(&self, key: &str) -> Option<String> {
+        let value = self
+            .properties
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))?
+            .1;
+        let inner = match value {
+            Value::Object(map) => map.get("$value").or_else(|| map.get("value"))?,
+            other => other,
+        };
+        match inner {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The thread status as a lower-case camelCase word (`active`, `fixed`, …).
+    pub fn status_name(&self) -> String {
+        match &self.status {
+            Some(Value::String(s)) => s.to_owned(),
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(1) => "active",
+                Some(2) => "fixed",
+                Some(3) => "wontFix",
+                Some(4) => "closed",
+                Some(5) => "byDesign",
+                Some(6) => "pending",
+                _ => "unknown",
+            }
+            .to_owned(),
+            _ => "unknown".to_owned(),
+        }
+    }
+}
+
+/// A typed property as the service's samples write it.
+pub fn typed_property(type_name: &str, value: Value) -> Value {
+    serde_json::json!({ "type": type_name, "value": value })
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GitStatusContext {
+    pub genre: String,
+    pub name: String,
+}
+
+/// `GitPullRequestStatus`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GitPullRequestStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<u32>,
+    pub state: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub context: GitStatusContext,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iteration_id: Option<u32>,
+}
+
+/// `_apis/connectionData`: who the token is.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionData {
+    #[serde(default)]
+    pub authenticated_user: Option<ConnectionIdentity>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionIdentity {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub provider_display_name: Option<String>,
+    #[serde(default)]
+    pub properties: Option<Map<String, Value>>,
+}
+
+impl ConnectionIdentity {
+    /// The account (e-mail or unique name) from the identity's properties.
+    pub fn account(&self) -> Option<String> {
+        let value = self.properties.as_ref()?.get("Account")?;
+        match value {
+            Value::Object(map) => map.get("$value").and_then(Value::as_str).map(str::to_owned),
+            Value::String(s) => Some(s.clone()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_read_back_typed_or_plain() {
+        let thread: GitPullRequestCommentThread = serde_json::from_value(serde_json::json!({
+            "id": 7,
+            "comments": [],
+            "status": "active",
+            "properties": {
+                "CodeRabbit.Kind": {"$type": "System.String", "$value": "finding"},
+                "CodeRabbit.Fingerprint": "abc",
+                "Microsoft.TeamFoundation.Discussion.SupportsMarkdown": {"$type": "System.Int32", "$value": 1}
+            }
+        }))
+        .unwrap();
+        assert_eq!(
+            thread.property("CodeRabbit.Kind").as_deref(),
+            Some("finding")
+        );
+        assert_eq!(
+            thread.property("CodeRabbit.Fingerprint").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            thread
+                .property("Microsoft.TeamFoundation.Discussion.SupportsMarkdown")
+                .as_deref(),
+            Some("1")
+        );
+        assert_eq!(thread.status_name(), "active");
+    }
+
+    #[test]
+    fn a_new_thread_serialises_only_what_is_set() {
+        let thread = GitPullRequestCommentThread {
+            comments: vec![Comment::text("hi".into())],
+            status: Some(Value::String("active".into())),
+            ..Default::default()
+        };
+        let json = serde_json::to_value(&thread).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"comments": [{"parentCommentId": 0, "content": "hi", "commentType": "text"}], "status": "active"})
+        );
+    }
+}

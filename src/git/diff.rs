@@ -147,7 +147,7 @@ where
     } else {
         let chunk = entries.len().div_ceil(threads);
         let path = repo.path().to_path_buf();
-        let results: Vec<Result<Vec<(FileDiff, Vec<U>)>, git2::Error>> =
+        let results: Vec<ChunkResult<U>> =
             std::thread::scope(|scope| {
                 let handles: Vec<_> = entries
                     .chunks(chunk)
@@ -186,6 +186,9 @@ where
         results,
     ))
 }
+
+/// What one worker thread returns: its files with their visit results, in order.
+type ChunkResult<U> = Result<Vec<(FileDiff, Vec<U>)>, git2::Error>;
 
 /// One delta of the tree diff, as plain data that can cross threads.
 struct Entry {

@@ -837,17 +837,19 @@ fn url_password(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
 }
 
 static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
+    // Unbounded repetitions on purpose: counted ones (`{0,256}`) unroll into a large automaton
+    // that makes every capture search slow. Lengths are checked on the captured value instead.
     regex(
         r#"(?x)
-        (?P<name>[A-Za-z_$][A-Za-z0-9_.\-]{0,80})
+        (?P<name>[A-Za-z_$][A-Za-z0-9_.\-]*)
         ["'\]]?\s*
-        (?: :\s*[&*]?\s*(?:'static\s+)?(?:mut\s+)?[A-Za-z_][A-Za-z0-9_<>:,\[\]?]{0,80}\s* )?
+        (?: :\s*[&*]?\s*(?:'static\s+)?(?:mut\s+)?[A-Za-z_][A-Za-z0-9_<>:,\[\]?]*\s* )?
         (?P<op>:=|=>|=|:)
         \s*
-        (?: @?"(?P<dq>[^"\\]{0,256})"
-          | '(?P<sq>[^'\\]{0,256})'
-          | `(?P<bq>[^`\\$]{0,256})`
-          | (?P<bare>[^\s"'`,;)\]}]{1,256}) )
+        (?: @?"(?P<dq>[^"\\]*)"
+          | '(?P<sq>[^'\\]*)'
+          | `(?P<bq>[^`\\$]*)`
+          | (?P<bare>[^\s"'`,;)\]}]+) )
         "#,
     )
 });
@@ -945,9 +947,34 @@ fn bare_values_are_literals(ctx: &FileContext<'_>) -> bool {
 fn hardcoded_credential(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
     let text = line.text;
     let bare_ok = bare_values_are_literals(ctx);
-    for caps in ASSIGNMENT.captures_iter(text) {
+    // The lazy DFA finds candidate assignments cheaply; captures (a slower engine) run only on
+    // those whose name is a credential's. Matching the same regex on the matched text alone
+    // yields the same match, so offsets are shifted back by its start.
+    for found in ASSIGNMENT.find_iter(text) {
+        let leading_name = found
+            .as_str()
+            .split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-' | '$')))
+            .next()
+            .unwrap_or("");
+        if !is_credential_name(leading_name) {
+            continue;
+        }
+        let Some(caps) = ASSIGNMENT.captures(found.as_str()) else {
+            continue;
+        };
+        let shift = found.start();
         let (Some(name), Some(op)) = (caps.get(1), caps.name("op")) else {
             continue;
+        };
+        let name = Shifted {
+            text,
+            start: name.start() + shift,
+            end: name.end() + shift,
+        };
+        let op = Shifted {
+            text,
+            start: op.start() + shift,
+            end: op.end() + shift,
         };
         if !is_credential_name(name.as_str()) {
             continue;
@@ -967,6 +994,11 @@ fn hardcoded_credential(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink)
             (Some(quoted), _) => quoted,
             (None, Some(bare)) if bare_ok => bare,
             _ => continue,
+        };
+        let value = Shifted {
+            text,
+            start: value.start() + shift,
+            end: value.end() + shift,
         };
         let secret = value.as_str();
         if !looks_random(secret) {
@@ -991,6 +1023,25 @@ fn hardcoded_credential(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink)
                  read it from a secret store or a secret pipeline variable.{note}"
             )
         });
+    }
+}
+
+/// A span of the line, like `regex::Match`, for captures taken on a slice of it.
+struct Shifted<'t> {
+    text: &'t str,
+    start: usize,
+    end: usize,
+}
+
+impl<'t> Shifted<'t> {
+    fn as_str(&self) -> &'t str {
+        &self.text[self.start..self.end]
+    }
+    fn start(&self) -> usize {
+        self.start
+    }
+    fn end(&self) -> usize {
+        self.end
     }
 }
 

@@ -3,12 +3,24 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use coderabbit_agent::cli::Cli;
+use coderabbit_agent::cli::{Cli, Command};
 use coderabbit_agent::error::{UserError, exit};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // In a pipeline, every credential is masked before anything else is printed.
+    if std::env::var("TF_BUILD").is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
+        let format = match &cli.command {
+            Command::Review(args) | Command::Remediate(args) => args.format,
+            _ => coderabbit_agent::publish::Format::Text,
+        };
+        let mut log = coderabbit_agent::run::log_writer(format);
+        if let Err(err) = coderabbit_agent::credentials::mask_all(&mut log) {
+            eprintln!("error: cannot write to the log: {err}");
+            return ExitCode::from(2);
+        }
+    }
     init_tracing(cli.verbose);
     let code = match coderabbit_agent::run::run(cli) {
         Ok(code) => code,

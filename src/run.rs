@@ -304,9 +304,20 @@ fn review_command(args: &ReviewArgs) -> Result<i32> {
     let loaded = load_config(&repo, args.repo.config.as_deref(), revisions.head);
     report_config_problems(&loaded);
     let outcome = build_review(&repo, &revisions, &loaded, args.filter_mode)?;
-    if matches!(context, Context::PullRequest(_)) && !args.dry_run {
-        tracing::warn!(
-            "posting to the pull request is not available in this version; printing the review instead"
+    if let (Context::PullRequest(pr), false) = (&context, args.dry_run) {
+        let options = crate::pull_request::Options {
+            max_comments: args.max_comments,
+            fail_on: args.fail_on.threshold(),
+            format: args.format,
+        };
+        let mut log = log_writer(args.format);
+        return crate::pull_request::run(
+            &repo,
+            pr,
+            &outcome.review,
+            &loaded.config,
+            &options,
+            &mut log,
         );
     }
     write_output(|out| {
@@ -367,6 +378,14 @@ fn config_command(args: &ConfigArgs) -> Result<i32> {
     report_config_problems(&loaded);
     write_output(|out| out.write_all(loaded.config.to_yaml().as_bytes()))?;
     Ok(exit::OK)
+}
+
+/// Where logging commands go: stdout, unless stdout carries JSON or SARIF.
+pub fn log_writer(format: publish::Format) -> Box<dyn Write> {
+    match format {
+        publish::Format::Json | publish::Format::Sarif => Box::new(std::io::stderr()),
+        _ => Box::new(std::io::stdout()),
+    }
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error.

@@ -8,6 +8,8 @@
 mod client;
 mod error;
 pub mod models;
+mod pull_requests;
 
 pub use client::{AgentProxy, Call, Client, Credential, NetworkSettings, Scope, segment};
 pub use error::ApiError;
+pub use pull_requests::{PullRequestApi, PullRequestRef};

@@ -89,6 +89,9 @@ pub struct AutoReview {
     pub drafts: bool,
     /// Target branches reviewed besides the default branch (regular expressions in CodeRabbit).
     pub base_branches: Vec<String>,
+    /// Pull requests by these authors (user names, e-mails or display names, compared
+    /// case-insensitively) are skipped.
+    pub ignore_usernames: Vec<String>,
 }
 
 /// `reviews.tools.<name>.enabled`, for the tools the file mentions; every tool is on by default.
@@ -147,6 +150,7 @@ impl Default for AutoReview {
             labels: Vec::new(),
             drafts: false,
             base_branches: Vec::new(),
+            ignore_usernames: Vec::new(),
         }
     }
 }
@@ -310,6 +314,7 @@ impl Config {
             strings(root, &["reviews", "auto_review", "ignore_title_keywords"]);
         auto.labels = strings(root, &["reviews", "auto_review", "labels"]);
         auto.base_branches = strings(root, &["reviews", "auto_review", "base_branches"]);
+        auto.ignore_usernames = strings(root, &["reviews", "auto_review", "ignore_usernames"]);
         if let Some(Value::Map(tools)) = get(root, &["reviews", "tools"]).map(|n| &n.value) {
             for tool in tools {
                 if let Some(enabled) = boolean(&tool.value, &["enabled"]) {

@@ -487,9 +487,22 @@ pub const ACTED_ON: &[&str] = &[
     "reviews.tools.*.enabled",
 ];
 
-/// The entry for `path`, if the schema knows it.
+/// Keys the agent accepts beyond the published schema: settings CodeRabbit documents that the
+/// schema edition in `shared/specs` predates. Kept apart so the schema test still compares
+/// [`KEYS`] with the schema exactly.
+pub const EXTENSIONS: &[Key] = &[
+    Key::array("reviews.auto_review.ignore_usernames"),
+    Key::string("reviews.auto_review.ignore_usernames[]"),
+];
+
+/// Every key the agent accepts: the schema's, then the extensions.
+fn all_keys() -> impl Iterator<Item = &'static Key> {
+    KEYS.iter().chain(EXTENSIONS.iter())
+}
+
+/// The entry for `path`, if the schema (or an extension) knows it.
 pub fn lookup(path: &str) -> Option<&'static Key> {
-    KEYS.iter().find(|key| key.path == path)
+    all_keys().find(|key| key.path == path)
 }
 
 /// The path of the key `name` inside the object at `parent` (`""` is the root).
@@ -503,7 +516,7 @@ pub fn join(parent: &str, name: &str) -> String {
 
 /// The names of the keys directly inside the object at `parent` (`""` is the root).
 pub fn children(parent: &str) -> impl Iterator<Item = &'static str> + '_ {
-    KEYS.iter().filter_map(move |key| {
+    all_keys().filter_map(move |key| {
         let rest = if parent.is_empty() {
             key.path
         } else {

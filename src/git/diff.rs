@@ -147,31 +147,30 @@ where
     } else {
         let chunk = entries.len().div_ceil(threads);
         let path = repo.path().to_path_buf();
-        let results: Vec<ChunkResult<U>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = entries
-                    .chunks(chunk)
-                    .map(|slice| {
-                        let path = &path;
-                        let visit = &visit;
-                        scope.spawn(move || {
-                            let repo = Repository::open(path)?;
-                            slice
-                                .iter()
-                                .map(|entry| process_entry(&repo, entry, visit))
-                                .collect()
-                        })
+        let results: Vec<ChunkResult<U>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = entries
+                .chunks(chunk)
+                .map(|slice| {
+                    let path = &path;
+                    let visit = &visit;
+                    scope.spawn(move || {
+                        let repo = Repository::open(path)?;
+                        slice
+                            .iter()
+                            .map(|entry| process_entry(&repo, entry, visit))
+                            .collect()
                     })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle.join().unwrap_or_else(|_| {
-                            Err(git2::Error::from_str("a diff worker thread panicked"))
-                        })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|handle| {
+                    handle.join().unwrap_or_else(|_| {
+                        Err(git2::Error::from_str("a diff worker thread panicked"))
                     })
-                    .collect()
-            });
+                })
+                .collect()
+        });
         for result in results {
             processed.extend(result?);
         }

@@ -38,7 +38,7 @@ pub fn comment(review: &Review) -> String {
 }
 
 /// The summary comment without a length limit: its sections, a blank line apart.
-fn full_comment(review: &Review) -> String {
+pub fn full_comment(review: &Review) -> String {
     let mut sections = vec!["## CodeRabbit review".to_owned(), headline(review)];
 
     let walkthrough = walkthrough(review);
@@ -457,7 +457,7 @@ fn escape_plain(text: &str) -> String {
 
 /// Cuts `md` at a line boundary so that it fits in `max` characters (UTF-16 code units, as
 /// Azure DevOps counts them), closes a `<details>` left open, and says what was left out.
-fn truncate(md: String, max: usize) -> String {
+pub fn truncate(md: String, max: usize) -> String {
     if utf16_len(&md) <= max {
         return md;
     }
@@ -496,7 +496,8 @@ fn truncate(md: String, max: usize) -> String {
     kept
 }
 
-fn utf16_len(text: &str) -> usize {
+/// Length as Azure DevOps counts it: UTF-16 code units.
+pub fn utf16_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 

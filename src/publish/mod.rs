@@ -9,6 +9,7 @@
 //! codes (`--fail-on` belongs to the caller). They know nothing about Azure DevOps' REST API;
 //! the pull-request publisher posts what [`markdown`] renders.
 
+pub mod azure;
 pub mod json;
 pub mod markdown;
 pub mod sarif;

@@ -2,6 +2,8 @@
 //! `git diff` output, and a runner for the real binary.
 #![allow(dead_code)]
 
+pub mod pull_request;
+
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,614 @@
+//! The review posted to a pull request, end to end: the real binary in a PR build environment
+//! against the Azure DevOps emulator, on fixture repositories that look like an Azure Repos PR
+//! checkout. Every request the binary makes is validated against the official 7.1 reference.
+
+mod emulator;
+mod support;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use emulator::{Change, Emulator, Identity, IterationSeed, PullRequestSeed};
+use serde_json::Value;
+use support::pull_request::{PullRequestFixture, marker};
+use support::{agent, run, stderr, stdout};
+
+/// A stand-in token: not a real credential format.
+const TOKEN: &str = "fake-token-for-the-emulator-0001";
+const REPOSITORY_ID: &str = "3a1c5e6f-1111-4222-8333-944455556666";
+
+struct Setup {
+    ado: Emulator,
+    fixture: PullRequestFixture,
+    work: tempfile::TempDir,
+    temp: tempfile::TempDir,
+}
+
+fn feature_files() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "src/merge.rs",
+            marker(&[
+                "fn a() {}\n<<<<<<",
+                "< HEAD\nlet a = 1;\n=======\nlet a = 2;\n>>>>>>",
+                "> feature\n",
+            ]),
+        ),
+        (
+            "web/app.test.js",
+            marker(&[
+                "describe(\"app\", () => {\n  it.on",
+                "ly(\"works\", () => {\n    expect(1).toBe(1);\n  });\n});\n",
+            ]),
+        ),
+        (
+            "src/debug.rs",
+            marker(&["pub fn show(x: u32) -> u32 {\n    d", "bg!(x)\n}\n"]),
+        ),
+    ]
+}
+
+fn seed(fixture: &PullRequestFixture, draft: bool) -> PullRequestSeed {
+    PullRequestSeed {
+        id: 1,
+        title: "Add the feature".into(),
+        is_draft: draft,
+        created_by: Identity::person(),
+        source_ref_name: "refs/heads/feature".into(),
+        target_ref_name: "refs/heads/main".into(),
+        source_commit: fixture.source.clone(),
+        target_commit: fixture.target.clone(),
+        base_commit: fixture.fork_point.clone(),
+        merge_commit: fixture.merge.clone(),
+        changes: changes(fixture),
+        ..PullRequestSeed::default()
+    }
+}
+
+fn changes(fixture: &PullRequestFixture) -> Vec<Change> {
+    fixture
+        .changes()
+        .iter()
+        .map(|(path, kind)| Change::new(path, kind))
+        .collect()
+}
+
+fn setup_with(files: &[(&str, String)], depth: Option<u32>, draft: bool) -> Setup {
+    let fixture = PullRequestFixture::new(files);
+    let ado = Emulator::start();
+    ado.add_token(
+        TOKEN,
+        Identity::new(
+            "CodeRabbit",
+            "coderabbit@example.com",
+            "c0de4abb-1700-4000-8000-000000000001",
+        ),
+        &["code_read", "code_write"],
+    );
+    ado.add_repository("project", REPOSITORY_ID, "app");
+    ado.add_pull_request(seed(&fixture, draft));
+    let work = fixture.checkout(depth);
+    Setup {
+        ado,
+        fixture,
+        work,
+        temp: tempfile::tempdir().expect("tempdir"),
+    }
+}
+
+fn setup() -> Setup {
+    setup_with(&feature_files(), None, false)
+}
+
+fn review(setup: &Setup, token: &str, args: &[&str]) -> Output {
+    let mut command = agent(setup.work.path());
+    command.arg("review").args(args);
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("BUILD_BUILDID", "42")
+        .env("AGENT_TEMPDIRECTORY", setup.temp.path())
+        .env("CODERABBIT_PAT", token)
+        .env("CODERABBIT_MAX_RETRY_WAIT_SECS", "20");
+    run(&mut command)
+}
+
+fn dry_run_findings(setup: &Setup) -> Vec<Value> {
+    let output = review(setup, TOKEN, &["--dry-run", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let value: Value = serde_json::from_slice(&output.stdout).expect("json");
+    value["findings"].as_array().cloned().unwrap_or_default()
+}
+
+fn property(thread: &Value, key: &str) -> Option<String> {
+    let value = &thread["properties"][key];
+    let inner = value.get("$value").unwrap_or(value);
+    match inner {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn ours<'a>(threads: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    threads
+        .iter()
+        .filter(|t| property(t, "CodeRabbit.Kind").as_deref() == Some(kind))
+        .collect()
+}
+
+fn assert_ok(output: &Output) {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The token never appears in output or in a request body, raw or as its Basic header.
+fn assert_no_leak(setup: &Setup, outputs: &[&Output]) {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(":{TOKEN}"));
+    for output in outputs {
+        for (name, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            let masked: String = text
+                .lines()
+                .filter(|l| !l.starts_with("##vso[task.setsecret]"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(!masked.contains(TOKEN), "token in {name}");
+            assert!(!masked.contains(&basic), "Basic form in {name}");
+        }
+    }
+    for request in setup.ado.requests() {
+        let body = request.body_text();
+        assert!(
+            !body.contains(TOKEN) && !body.contains(&basic),
+            "token in a {} {} body",
+            request.method,
+            request.path
+        );
+        assert!(
+            !request.path.contains(TOKEN) && !request.query.contains(TOKEN),
+            "token in a URL"
+        );
+    }
+}
+
+#[test]
+fn first_review_posts_each_finding_on_its_source_line_with_a_summary_and_a_status() {
+    let setup = setup();
+    let expected = dry_run_findings(&setup);
+    assert!(expected.len() >= 4, "fixture findings: {expected:?}");
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    setup.ado.assert_no_violations();
+
+    let out = stdout(&output);
+    assert!(
+        out.starts_with("##vso[task.setsecret]"),
+        "masking comes first: {out}"
+    );
+    assert!(out.contains("##vso[task.logissue type="), "{out}");
+    assert!(out.contains("##vso[task.uploadsummary]"), "{out}");
+    assert!(
+        out.contains("##vso[task.complete result=SucceededWithIssues;]"),
+        "{out}"
+    );
+
+    let threads = setup.ado.threads(1);
+    let findings = ours(&threads, "finding");
+    assert_eq!(findings.len(), expected.len());
+    for finding in &expected {
+        let fingerprint = finding["fingerprint"].as_str().expect("fingerprint");
+        let thread = findings
+            .iter()
+            .find(|t| property(t, "CodeRabbit.Fingerprint").as_deref() == Some(fingerprint))
+            .unwrap_or_else(|| panic!("no thread for {finding}"));
+        let context = &thread["threadContext"];
+        assert_eq!(
+            context["filePath"],
+            format!("/{}", finding["path"].as_str().unwrap_or_default())
+        );
+        assert_eq!(context["rightFileStart"]["line"], finding["line"]);
+        assert_eq!(context["rightFileStart"]["offset"], 1);
+        assert_eq!(context["rightFileEnd"]["line"], finding["end_line"]);
+        assert!(
+            thread["pullRequestThreadContext"]["changeTrackingId"]
+                .as_u64()
+                .is_some(),
+            "{thread}"
+        );
+        assert_eq!(
+            thread["pullRequestThreadContext"]["iterationContext"]["secondComparingIteration"],
+            1
+        );
+        assert_eq!(thread["status"], "active");
+        assert_eq!(
+            property(
+                thread,
+                "Microsoft.TeamFoundation.Discussion.SupportsMarkdown"
+            )
+            .as_deref(),
+            Some("1")
+        );
+        let content = thread["comments"][0]["content"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            !content.contains(fingerprint),
+            "bookkeeping stays out of the text"
+        );
+        assert_eq!(thread["comments"][0]["author"]["displayName"], "CodeRabbit");
+    }
+    // Lines are S-side: the FIXME is line 21 of src/app.rs in S (31 in the merge commit).
+    let fixme = expected
+        .iter()
+        .find(|f| f["path"] == "src/app.rs")
+        .expect("FIXME finding");
+    assert_eq!(fixme["line"], 21);
+    // The focused test carries a suggestion covering exactly its line.
+    let focused = findings
+        .iter()
+        .find(|t| t["threadContext"]["filePath"] == "/web/app.test.js")
+        .expect("focused test thread");
+    let content = focused["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        content.contains("```suggestion\n  it(\"works\", () => {\n```"),
+        "{content}"
+    );
+    assert_eq!(
+        focused["threadContext"]["rightFileStart"]["line"],
+        focused["threadContext"]["rightFileEnd"]["line"]
+    );
+    assert_eq!(
+        focused["threadContext"]["rightFileEnd"]["offset"],
+        "  it.only(\"works\", () => {".len() + 1
+    );
+
+    let summaries = ours(&threads, "summary");
+    assert_eq!(summaries.len(), 1);
+    assert!(
+        summaries[0].get("threadContext").is_none_or(Value::is_null),
+        "the summary is PR-level"
+    );
+    let summary = summaries[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        summary.contains("## CodeRabbit review") && summary.contains("Reviewed iteration 1"),
+        "{summary}"
+    );
+    assert!(summary.contains(&format!("coderabbit-agent {}", env!("CARGO_PKG_VERSION"))));
+
+    let statuses = setup.ado.statuses(1);
+    let states: Vec<&str> = statuses
+        .iter()
+        .filter_map(|s| s["state"].as_str())
+        .collect();
+    assert_eq!(states, ["pending", "succeeded"]);
+    let last = statuses.last().expect("status");
+    assert_eq!(last["context"]["genre"], "coderabbit");
+    assert_eq!(last["context"]["name"], "review");
+    assert!(
+        last["targetUrl"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/_build/results?buildId=42")),
+        "{last}"
+    );
+    assert_no_leak(&setup, &[&output]);
+}
+
+#[test]
+fn an_unchanged_rerun_posts_nothing_and_makes_at_most_four_requests() {
+    let setup = setup();
+    assert_ok(&review(&setup, TOKEN, &[]));
+    let before = setup.ado.threads(1);
+    setup.ado.reset_counters();
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    assert!(
+        setup.ado.request_count() <= 4,
+        "{} requests: {:?}",
+        setup.ado.request_count(),
+        setup
+            .ado
+            .requests()
+            .iter()
+            .rev()
+            .take(setup.ado.request_count())
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
+    );
+    let after = setup.ado.threads(1);
+    assert_eq!(after.len(), before.len());
+    assert_eq!(ours(&after, "summary").len(), 1);
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn a_pushed_fix_marks_its_thread_fixed_and_leaves_a_thread_a_person_replied_to() {
+    let mut setup = setup();
+    assert_ok(&review(&setup, TOKEN, &[]));
+    let threads = setup.ado.threads(1);
+    let on = |path: &str| -> u32 {
+        ours(&threads, "finding")
+            .iter()
+            .find(|t| t["threadContext"]["filePath"] == path)
+            .and_then(|t| t["id"].as_u64())
+            .unwrap_or_else(|| panic!("thread on {path}")) as u32
+    };
+    let conflict = on("/src/merge.rs");
+    let debug = on("/src/debug.rs");
+    setup.ado.add_human_reply(1, debug, "Intentional, keep it.");
+
+    // Fix both problems in a new push.
+    setup.fixture.push_to_feature(&[
+        ("src/merge.rs", Some("fn a() {}\nlet a = 2;\n".to_owned())),
+        (
+            "src/debug.rs",
+            Some("pub fn show(x: u32) -> u32 {\n    x\n}\n".to_owned()),
+        ),
+    ]);
+    let fixture = &setup.fixture;
+    setup.ado.push_iteration(
+        1,
+        IterationSeed {
+            source_commit: fixture.source.clone(),
+            target_commit: fixture.target.clone(),
+            base_commit: fixture.fork_point.clone(),
+            merge_commit: fixture.merge.clone(),
+            changes: changes(fixture),
+        },
+    );
+    fixture.checkout_into(setup.work.path(), None);
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    setup.ado.assert_no_violations();
+    let thread = |id: u32| {
+        setup
+            .ado
+            .threads(1)
+            .into_iter()
+            .find(|t| t["id"] == id)
+            .expect("thread")
+    };
+    assert_eq!(thread(conflict)["status"], "fixed");
+    assert_eq!(
+        thread(debug)["status"],
+        "active",
+        "a thread a person replied to is left alone"
+    );
+    let summaries = ours(&setup.ado.threads(1), "summary").len();
+    assert_eq!(summaries, 1, "the summary is edited in place");
+    let summary = ours(&setup.ado.threads(1), "summary")[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(summary.contains("Reviewed iteration 2"), "{summary}");
+}
+
+#[test]
+fn a_rejected_token_says_how_to_replace_it() {
+    let setup = setup();
+    let output = review(&setup, "expired-token", &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains("the token was rejected"), "{err}");
+    assert!(
+        err.contains("create a new PAT for the CodeRabbit user and update the secret variable"),
+        "{err}"
+    );
+    assert!(!err.contains("expired-token"), "the token is never printed");
+    assert!(setup.ado.threads(1).is_empty());
+}
+
+#[test]
+fn storms_of_429_and_5xx_are_waited_out() {
+    let setup = setup();
+    let expected = dry_run_findings(&setup);
+    setup.ado.rate_limit_next(3, 1);
+    setup.ado.fail_next(2, 503);
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    let threads = setup.ado.threads(1);
+    assert_eq!(ours(&threads, "finding").len(), expected.len());
+    assert_eq!(ours(&threads, "summary").len(), 1);
+}
+
+#[test]
+fn a_run_killed_half_way_is_completed_by_the_next_without_duplicates() {
+    let setup = setup();
+    let expected = dry_run_findings(&setup);
+    // The service stops answering after the status and two threads.
+    setup.ado.fail_after_writes(3);
+    let output = review(&setup, TOKEN, &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    setup.ado.clear_faults();
+    assert_ok(&review(&setup, TOKEN, &[]));
+    let threads = setup.ado.threads(1);
+    let findings = ours(&threads, "finding");
+    assert_eq!(findings.len(), expected.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for thread in findings {
+        *seen
+            .entry(property(thread, "CodeRabbit.Fingerprint").unwrap_or_default())
+            .or_default() += 1;
+    }
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "each finding exactly once: {seen:?}"
+    );
+    assert_eq!(ours(&threads, "summary").len(), 1);
+}
+
+#[test]
+fn a_draft_is_skipped_and_the_status_says_so() {
+    let setup = setup_with(&feature_files(), None, true);
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    assert!(setup.ado.threads(1).is_empty());
+    let statuses = setup.ado.statuses(1);
+    let last = statuses.last().expect("a status");
+    assert_eq!(last["state"], "notApplicable");
+    assert_eq!(last["description"], "skipped: draft");
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn a_shallow_checkout_is_reviewed_and_posted() {
+    let setup = setup_with(&feature_files(), Some(1), false);
+    let expected = dry_run_findings(&setup);
+    assert_ok(&review(&setup, TOKEN, &[]));
+    assert_eq!(ours(&setup.ado.threads(1), "finding").len(), expected.len());
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn a_pull_request_with_many_changed_files_is_anchored_across_pages() {
+    // 1,050 changed files: more than one page of iteration changes. Files late in the list
+    // carry the most severe findings, so they are the ones posted.
+    let mut files: Vec<(String, String)> = (0..1_050)
+        .map(|i| (format!("gen/file{i:04}.txt"), format!("line {i}\n")))
+        .collect();
+    for i in [1_020usize, 1_030, 1_040] {
+        files[i].1 = marker(&["<<<<<<", "< HEAD\na\n=======\nb\n>>>>>>", "> x\n"]);
+    }
+    let borrowed: Vec<(&str, String)> =
+        files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    let setup = setup_with(&borrowed, None, false);
+    let output = review(&setup, TOKEN, &["--max-comments", "3"]);
+    assert_ok(&output);
+    setup.ado.assert_no_violations();
+    let threads = setup.ado.threads(1);
+    let posted = ours(&threads, "finding");
+    assert_eq!(posted.len(), 3, "the cap");
+    for thread in posted {
+        let path = thread["threadContext"]["filePath"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(path.starts_with("/gen/file10"), "{path}");
+        assert!(
+            thread["pullRequestThreadContext"]["changeTrackingId"]
+                .as_u64()
+                .is_some(),
+            "{thread}"
+        );
+    }
+    let summary = ours(&threads, "summary")[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        summary.contains("Not posted as inline comments"),
+        "overflow listed"
+    );
+    let pages = setup
+        .ado
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/changes"))
+        .count();
+    assert!(
+        pages >= 2,
+        "iteration changes were paged ({pages} requests)"
+    );
+}
+
+#[test]
+fn a_fork_without_the_secret_warns_and_exits_zero() {
+    let setup = setup();
+    let mut command = agent(setup.work.path());
+    command.arg("review");
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("SYSTEM_PULLREQUEST_ISFORK", "True");
+    let output = run(&mut command);
+    assert_ok(&output);
+    assert!(stdout(&output).contains("fork"), "{}", stdout(&output));
+    assert_eq!(setup.ado.request_count(), 0);
+}
+
+#[test]
+fn a_missing_token_says_how_to_map_the_secret() {
+    let setup = setup();
+    let mut command = agent(setup.work.path());
+    command.arg("review");
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", "$(CodeRabbitPAT)");
+    let output = run(&mut command);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("accessToken: $(CodeRabbitPAT)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Benchmark, not a test of timing: `cargo test --release --test azure_publish -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: run explicitly"]
+fn benchmark_posting_200_findings_with_50ms_latency() {
+    // 199 notes plus the fixture's own FIXME: 200 findings.
+    let files: Vec<(String, String)> = (0..199)
+        .map(|i| {
+            (
+                format!("notes/n{i:03}.rs"),
+                marker(&["// TO", &format!("DO: item {i}\n")]),
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, String)> =
+        files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    let setup = setup_with(&borrowed, None, false);
+    setup.ado.set_latency(Duration::from_millis(50));
+    let start = Instant::now();
+    let output = review(&setup, TOKEN, &["--max-comments", "200"]);
+    let first = start.elapsed();
+    assert_ok(&output);
+    let posted = ours(&setup.ado.threads(1), "finding").len();
+    let first_requests = setup.ado.request_count();
+    setup.ado.reset_counters();
+    let start = Instant::now();
+    assert_ok(&review(&setup, TOKEN, &["--max-comments", "200"]));
+    let rerun = start.elapsed();
+    println!(
+        "first run: {posted} threads, {first_requests} requests, {:.2} s wall (50 ms latency per request)",
+        first.as_secs_f64()
+    );
+    println!(
+        "unchanged re-run: {} requests, {:.2} s wall",
+        setup.ado.request_count(),
+        rerun.as_secs_f64()
+    );
+    for request in setup
+        .ado
+        .requests()
+        .iter()
+        .rev()
+        .take(setup.ado.request_count())
+        .rev()
+    {
+        println!(
+            "  {} {} -> {:?}",
+            request.method, request.path, request.status
+        );
+    }
+    let _ = Path::new(".");
+}

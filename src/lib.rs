@@ -17,6 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod context;
 pub mod credentials;
+pub mod doctor;
 pub mod error;
 pub mod filter;
 pub mod finding;

@@ -29,10 +29,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             "`remediate` is not available in this version of coderabbit-agent: update the task to a version that provides build failure remediation",
         )
         .into()),
-        Command::Doctor(_) => Err(UserError::new(
-            "`doctor` is not available in this version of coderabbit-agent: update the task to a version that provides it",
-        )
-        .into()),
+        Command::Doctor(_) => crate::doctor::run(&mut std::io::stdout()),
     }
 }
 

@@ -612,3 +612,120 @@ fn benchmark_posting_200_findings_with_50ms_latency() {
     }
     let _ = Path::new(".");
 }
+
+#[test]
+fn a_missing_permission_names_it_and_the_repository() {
+    let setup = setup();
+    setup
+        .ado
+        .deny_permission(TOKEN, emulator::Permission::PullRequestContribute);
+    let output = review(&setup, TOKEN, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("PullRequestContribute"), "{err}");
+    assert!(err.contains(REPOSITORY_ID), "names the repository: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn the_service_asking_to_slow_down_is_honoured() {
+    let setup = setup();
+    setup.ado.throttle_next(2, 0.5);
+    let start = Instant::now();
+    assert_ok(&review(&setup, TOKEN, &[]));
+    assert!(
+        start.elapsed() >= Duration::from_millis(500),
+        "X-RateLimit-Delay waited out"
+    );
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn no_secret_in_a_trace_log() {
+    let setup = setup();
+    let mut command = agent(setup.work.path());
+    command.args(["review", "-vvv"]);
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN)
+        .env("RUST_LOG", "trace");
+    let output = run(&mut command);
+    assert_ok(&output);
+    assert!(stderr(&output).len() > 1000, "a trace log was written");
+    assert_no_leak(&setup, &[&output]);
+}
+
+fn doctor(setup: &Setup, token: &str, plan: &str) -> Output {
+    let mut command = agent(setup.work.path());
+    command.arg("doctor");
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("CODERABBIT_PAT", token)
+        .env("CODERABBIT_PLAN", plan)
+        .env("BUILD_BUILDID", "42");
+    run(&mut command)
+}
+
+#[test]
+fn doctor_says_who_the_token_is_and_checks_without_writing() {
+    let setup = setup();
+    setup.ado.add_build(emulator::BuildSeed {
+        id: 42,
+        pull_request_id: Some(1),
+        ..emulator::BuildSeed::default()
+    });
+    let output = doctor(&setup, TOKEN, "pro");
+    let out = stdout(&output);
+    assert!(
+        out.contains("ok    token: authenticates as CodeRabbit <coderabbit@example.com>"),
+        "{out}"
+    );
+    assert!(out.contains("ok    read the pull request"), "{out}");
+    assert!(out.contains("ok    list threads"), "{out}");
+    // This token has no Build (Read) scope: the timeline check fails and names the scope.
+    assert!(
+        out.contains("FAIL  read the build timeline") && out.contains("Build (Read)"),
+        "{out}"
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(setup.ado.write_count(), 0, "doctor never writes");
+
+    let free = doctor(&setup, TOKEN, "free");
+    assert_eq!(free.status.code(), Some(0), "{}", stdout(&free));
+    assert!(stdout(&free).contains("skip  read the build timeline"));
+
+    let bad = doctor(&setup, "expired-token", "free");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stdout(&bad).contains("FAIL  token: the token was rejected"),
+        "{}",
+        stdout(&bad)
+    );
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn doctor_warns_when_the_token_belongs_to_a_person() {
+    let setup = setup();
+    setup.ado.add_token(
+        "someones-own-token",
+        Identity::new(
+            "Jane Doe",
+            "jane@example.com",
+            "99999999-0000-4000-8000-000000000009",
+        ),
+        &["code_read", "code_write"],
+    );
+    let output = doctor(&setup, "someones-own-token", "free");
+    let out = stdout(&output);
+    assert!(
+        out.contains("warn  reviewer identity: reviews will be attributed to Jane Doe"),
+        "{out}"
+    );
+    assert_eq!(output.status.code(), Some(0));
+}

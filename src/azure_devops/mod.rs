@@ -5,8 +5,10 @@
 //! whose `Display` is the one sentence a user reads. It knows nothing about findings or reviews:
 //! the publisher builds on it.
 
+pub mod builds;
 mod client;
 mod error;
+pub mod identity;
 pub mod models;
 mod pull_requests;
 

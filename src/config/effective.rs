@@ -90,7 +90,9 @@ pub struct AutoReview {
     /// Target branches reviewed besides the default branch (regular expressions in CodeRabbit).
     pub base_branches: Vec<String>,
     /// Pull requests by these authors (user names, e-mails or display names, compared
-    /// case-insensitively) are skipped.
+    /// case-insensitively) are skipped. An extension to the published schema: printed only
+    /// when set, so that a printed default configuration stays valid against that schema.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignore_usernames: Vec<String>,
 }
 

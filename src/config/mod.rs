@@ -556,4 +556,16 @@ mod tests {
         let lines: Vec<Option<usize>> = loaded.problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [Some(2), Some(3), Some(4), Some(5)]);
     }
+
+    #[test]
+    fn ignore_usernames_is_accepted_beyond_the_schema() {
+        let loaded = load(
+            "reviews:\n  auto_review:\n    ignore_usernames: [\"dependabot\", \"Renovate Bot\"]\n",
+        );
+        assert!(loaded.problems.is_empty(), "{:?}", loaded.problems);
+        assert_eq!(
+            loaded.config.reviews.auto_review.ignore_usernames,
+            ["dependabot", "Renovate Bot"]
+        );
+    }
 }

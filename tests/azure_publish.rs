@@ -729,3 +729,55 @@ fn doctor_warns_when_the_token_belongs_to_a_person() {
     );
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[test]
+fn a_pull_request_that_does_not_exist_is_named() {
+    let setup = setup();
+    let mut command = agent(setup.work.path());
+    command.arg("review");
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("SYSTEM_PULLREQUEST_PULLREQUESTID", "999")
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN);
+    let output = run(&mut command);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("pull request 999") && err.contains("was not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_build_service_token_works_with_a_warning() {
+    let setup = setup();
+    setup.ado.add_token(
+        "build-service-token",
+        Identity::build_service(),
+        &["code_read", "code_write"],
+    );
+    let mut command = agent(setup.work.path());
+    command.arg("review");
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("SYSTEM_ACCESSTOKEN", "build-service-token");
+    let output = run(&mut command);
+    assert_ok(&output);
+    assert!(
+        stdout(&output).contains("comments will come from the project's build service"),
+        "{}",
+        stdout(&output)
+    );
+    let authorization = setup.ado.requests()[0]
+        .header("authorization")
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert_eq!(authorization, "Bearer build-service-token");
+    assert!(!ours(&setup.ado.threads(1), "summary").is_empty());
+}

@@ -8,6 +8,7 @@ use crate::azure_devops::models::{
     GitPullRequestCommentThread, GitPullRequestCommentThreadContext, typed_property,
 };
 use crate::finding::Finding;
+use crate::publish::markdown::{MAX_COMMENT_CHARS, truncate, utf16_len};
 
 use super::reconcile::{FINGERPRINT, HEAD, ITERATION, KIND, Kind, SUPPORTS_MARKDOWN};
 
@@ -53,11 +54,10 @@ pub fn finding_body(finding: &Finding) -> String {
             replacement.trim_end_matches('\n')
         ));
     }
-    body.push_str(&format!(
-        "\n<sub>coderabbit-agent · {}</sub>",
-        finding.source
-    ));
-    body
+    let footer = format!("\n<sub>coderabbit-agent · {}</sub>", finding.source);
+    // A finding's text comes from its source (an imported tool, an LLM): keep it within the
+    // service's limit.
+    truncate(body, MAX_COMMENT_CHARS - utf16_len(&footer)) + &footer
 }
 
 fn capitalise(word: &str) -> String {
@@ -204,6 +204,15 @@ mod tests {
         let context = thread.thread_context.unwrap();
         assert!(context.right_file_start.is_none());
         assert!(thread.pull_request_thread_context.is_none());
+    }
+
+    #[test]
+    fn a_huge_message_stays_within_the_comment_limit() {
+        let mut huge = finding(1, 1, None);
+        huge.message = "word ".repeat(20_000) + "\n" + &"line\n".repeat(40_000);
+        let body = finding_body(&huge);
+        assert!(utf16_len(&body) <= MAX_COMMENT_CHARS);
+        assert!(body.ends_with("</sub>"));
     }
 
     #[test]

@@ -7,9 +7,11 @@
 mod diff;
 mod revisions;
 mod shallow;
+mod translate;
 
 pub use diff::{ChangeSet, EMPTY_TREE, FileDiff, FileStatus, Hunk, diff_revisions, visit_files};
 pub use revisions::{
     PullRequestCommits, Revisions, resolve_commit, resolve_local, resolve_pull_request, short,
 };
 pub use shallow::{FetchAuth, Wanted, ensure_commits, is_shallow};
+pub use translate::LineMap;

@@ -29,7 +29,7 @@ pub struct Options {
 }
 
 /// The build's results page, the status's target.
-fn build_results_url(pr: &PullRequestBuild) -> Option<String> {
+pub(crate) fn build_results_url(pr: &PullRequestBuild) -> Option<String> {
     let build = pr.build_id.as_deref()?;
     let base = pr.collection_uri.trim_end_matches('/');
     let project = std::env::var("SYSTEM_TEAMPROJECT")
@@ -182,6 +182,16 @@ pub fn run(
             ..Settings::default()
         };
         let report = azure::publish(&api, review, &settings, &line_length).await?;
+        if report.remediation_resolved && commit_status {
+            let status = azure::status(
+                "remediation",
+                "succeeded",
+                "a later build succeeded",
+                target_url.as_deref(),
+                report.iteration,
+            );
+            api.post_status(&status).await?;
+        }
         if commit_status {
             let state = if failed && config.reviews.fail_commit_status {
                 "failed"

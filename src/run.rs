@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> Result<i32> {
 }
 
 /// The repository directory: `--repo`, else `$BUILD_SOURCESDIRECTORY`, else `.`.
-fn repo_dir(args: &RepoArgs) -> PathBuf {
+pub(crate) fn repo_dir(args: &RepoArgs) -> PathBuf {
     args.repo
         .clone()
         .or_else(|| std::env::var_os("BUILD_SOURCESDIRECTORY").map(PathBuf::from))
@@ -75,7 +75,7 @@ fn fetch_auth() -> FetchAuth {
 
 /// Resolves base and head for this context, fetching missing history when the clone is
 /// shallow. Returns the (possibly reopened) repository with the revisions.
-fn resolve_revisions(
+pub(crate) fn resolve_revisions(
     repo: Repository,
     context: &Context,
     args: &RepoArgs,

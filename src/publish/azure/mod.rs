@@ -10,6 +10,7 @@
 
 mod gate;
 mod reconcile;
+pub mod remediation;
 mod summary;
 mod threads;
 
@@ -23,7 +24,7 @@ use crate::finding::Finding;
 use crate::review::Review;
 
 pub use gate::{Decision, decide};
-pub use reconcile::{Existing, Kind, Plan, plan, recognise};
+pub use reconcile::{Existing, FINGERPRINT, Kind, Plan, plan, plan_kind, recognise};
 pub use threads::{Anchor, finding_body, finding_thread, summary_thread};
 
 /// How to publish.
@@ -52,6 +53,8 @@ pub struct Report {
     pub not_inline: usize,
     pub summary: SummaryChange,
     pub iteration: Option<u32>,
+    /// Remediation threads of an earlier failed build were open and are now resolved.
+    pub remediation_resolved: bool,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -199,7 +202,10 @@ pub async fn publish(
             SummaryChange::Created
         }
     };
+    // This build got as far as the review: a failed build's remediation is resolved.
+    let remediation_resolved = remediation::resolve(api, &existing).await?;
     Ok(Report {
+        remediation_resolved,
         created: plan.create.len(),
         already_there: plan.existing.len(),
         marked_fixed: plan.mark_fixed.len(),

@@ -116,10 +116,18 @@ pub fn plan(
     existing: &[Existing],
     max_new: usize,
 ) -> Plan {
-    let ours: Vec<&Existing> = existing
-        .iter()
-        .filter(|e| e.kind == Kind::Finding)
-        .collect();
+    plan_kind(Kind::Finding, findings, anchorable, existing, max_new)
+}
+
+/// [`plan`] for the threads of one kind (review findings, or remediation of a failed build).
+pub fn plan_kind(
+    kind: Kind,
+    findings: &[Finding],
+    anchorable: &[bool],
+    existing: &[Existing],
+    max_new: usize,
+) -> Plan {
+    let ours: Vec<&Existing> = existing.iter().filter(|e| e.kind == kind).collect();
     let known: HashSet<&str> = ours
         .iter()
         .filter_map(|e| e.fingerprint.as_deref())

@@ -76,6 +76,16 @@ fn fence_for(text: &str) -> String {
 
 /// A new inline thread for `finding`: right side, 1-based lines, end offset exclusive.
 pub fn finding_thread(finding: &Finding, anchor: Anchor) -> GitPullRequestCommentThread {
+    inline_thread(Kind::Finding, finding, anchor, &[])
+}
+
+/// A new inline thread of `kind` for `finding`, with extra bookkeeping properties.
+pub fn inline_thread(
+    kind: Kind,
+    finding: &Finding,
+    anchor: Anchor,
+    extra: &[(&str, Value)],
+) -> GitPullRequestCommentThread {
     let file_path = format!("/{}", finding.path);
     let thread_context = if finding.line == 0 {
         CommentThreadContext {
@@ -111,13 +121,14 @@ pub fn finding_thread(finding: &Finding, anchor: Anchor) -> GitPullRequestCommen
         status: Some(json!("active")),
         thread_context: Some(thread_context),
         pull_request_thread_context: pr_context,
-        properties: Some(properties(
-            Kind::Finding,
-            &[(
+        properties: Some(properties(kind, &{
+            let mut all = vec![(
                 FINGERPRINT,
                 typed_property("System.String", json!(finding.fingerprint.as_str())),
-            )],
-        )),
+            )];
+            all.extend(extra.iter().cloned());
+            all
+        })),
         ..GitPullRequestCommentThread::default()
     }
 }

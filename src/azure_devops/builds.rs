@@ -38,8 +38,13 @@ pub struct TimelineRecord {
 
 impl TimelineRecord {
     pub fn is_failed_task(&self) -> bool {
-        self.record_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("task"))
-            && self.result.as_deref().is_some_and(|r| r.eq_ignore_ascii_case("failed"))
+        self.record_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("task"))
+            && self
+                .result
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case("failed"))
     }
 }
 
@@ -66,12 +71,19 @@ pub struct Issue {
 
 impl Issue {
     pub fn is_error(&self) -> bool {
-        self.issue_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("error"))
+        self.issue_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("error"))
     }
 
     /// A value of the issue's data (`sourcepath`, `linenumber`, `columnnumber`, `code`).
     pub fn data(&self, key: &str) -> Option<String> {
-        let value = self.data.as_ref()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(key))?.1;
+        let value = self
+            .data
+            .as_ref()?
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))?
+            .1;
         match value {
             Value::String(s) => Some(s.clone()),
             Value::Number(n) => Some(n.to_string()),
@@ -94,17 +106,37 @@ fn build_call(action: &'static str, build_id: &str) -> Call {
 }
 
 /// The build's timeline.
-pub async fn timeline(client: &Client, project: &str, build_id: &str) -> Result<Timeline, ApiError> {
-    let path = format!("{}/_apis/build/builds/{}/timeline", segment(project), segment(build_id));
+pub async fn timeline(
+    client: &Client,
+    project: &str,
+    build_id: &str,
+) -> Result<Timeline, ApiError> {
+    let path = format!(
+        "{}/_apis/build/builds/{}/timeline",
+        segment(project),
+        segment(build_id)
+    );
     let url = client.url(&path, "7.1", &[]);
-    client.get(url, &build_call("read the timeline of", build_id)).await
+    client
+        .get(url, &build_call("read the timeline of", build_id))
+        .await
 }
 
 /// The build's logs with their line counts.
-pub async fn logs(client: &Client, project: &str, build_id: &str) -> Result<Vec<BuildLog>, ApiError> {
-    let path = format!("{}/_apis/build/builds/{}/logs", segment(project), segment(build_id));
+pub async fn logs(
+    client: &Client,
+    project: &str,
+    build_id: &str,
+) -> Result<Vec<BuildLog>, ApiError> {
+    let path = format!(
+        "{}/_apis/build/builds/{}/logs",
+        segment(project),
+        segment(build_id)
+    );
     let url = client.url(&path, "7.1", &[]);
-    let list: List<BuildLog> = client.get(url, &build_call("list the logs of", build_id)).await?;
+    let list: List<BuildLog> = client
+        .get(url, &build_call("list the logs of", build_id))
+        .await?;
     Ok(list.value)
 }
 
@@ -117,7 +149,20 @@ pub async fn log_lines(
     start: u64,
     end: u64,
 ) -> Result<String, ApiError> {
-    let path = format!("{}/_apis/build/builds/{}/logs/{log_id}", segment(project), segment(build_id));
-    let url = client.url(&path, "7.1", &[("startLine", start.to_string()), ("endLine", end.to_string())]);
-    client.get_text(url, &build_call("read the logs of", build_id)).await
+    let path = format!(
+        "{}/_apis/build/builds/{}/logs/{log_id}",
+        segment(project),
+        segment(build_id)
+    );
+    let url = client.url(
+        &path,
+        "7.1",
+        &[
+            ("startLine", start.to_string()),
+            ("endLine", end.to_string()),
+        ],
+    );
+    client
+        .get_text(url, &build_call("read the logs of", build_id))
+        .await
 }

@@ -58,6 +58,10 @@ pub struct Review {
     pub skipped: Vec<Skipped>,
     /// Problems found in `.coderabbit.yaml`, one sentence each (with file, line and column).
     pub config_problems: Vec<String>,
+    /// Imported findings whose line is not a line of the head revision (in a PR build: a line
+    /// of the merge commit that came from the target branch). Shown in the summary, never on a
+    /// wrong line. Their `line` is the line the tool reported.
+    pub unplaced: Vec<Finding>,
     /// Lowest severity reported (from `reviews.profile`).
     pub min_severity: Severity,
     pub presentation: Presentation,

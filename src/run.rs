@@ -142,6 +142,91 @@ fn reopen(repo: &Repository) -> Result<Repository, UserError> {
     })
 }
 
+/// Reads `--findings` files (globs allowed) and says where their lines point.
+fn read_imports(repo: &Repository, context: &Context, patterns: &[PathBuf]) -> Result<Imports> {
+    let mut imports = Imports::default();
+    if patterns.is_empty() {
+        return Ok(imports);
+    }
+    for pattern in patterns {
+        let files = expand(pattern)?;
+        for file in files {
+            imports
+                .reported
+                .extend(crate::sources::import::read(&file)?);
+        }
+    }
+    if let Some(workdir) = repo.workdir() {
+        imports.roots.push(workdir.to_path_buf());
+        if let Ok(canonical) = workdir.canonicalize() {
+            imports.roots.push(canonical);
+        }
+    }
+    if let Some(dir) = std::env::var_os("BUILD_SOURCESDIRECTORY") {
+        imports.roots.push(PathBuf::from(dir));
+    }
+    if let Context::PullRequest(pr) = context {
+        // The tools ran on the checked-out merge commit.
+        imports.checked_out = repo
+            .head()
+            .ok()
+            .and_then(|h| h.peel_to_commit().ok())
+            .map(|c| c.id())
+            .or_else(|| git2::Oid::from_str(&pr.source_version).ok());
+    }
+    Ok(imports)
+}
+
+/// A `--findings` argument: a file, or a glob of files (none matching is an error).
+fn expand(pattern: &Path) -> Result<Vec<PathBuf>, UserError> {
+    let text = pattern.to_string_lossy();
+    if !text.contains(['*', '?', '[']) {
+        if !pattern.is_file() {
+            return Err(UserError::new(format!(
+                "the findings file {} does not exist",
+                pattern.display()
+            )));
+        }
+        return Ok(vec![pattern.to_path_buf()]);
+    }
+    let glob = globset::Glob::new(&text)
+        .map_err(|e| UserError::new(format!("--findings {text} is not a valid glob: {e}")))?
+        .compile_matcher();
+    // Walk from the pattern's literal prefix.
+    let literal: PathBuf = pattern
+        .components()
+        .take_while(|c| !c.as_os_str().to_string_lossy().contains(['*', '?', '[']))
+        .collect();
+    let start = if literal.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        literal
+    };
+    let mut found = Vec::new();
+    let mut stack = vec![start];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let relative = path.strip_prefix("./").unwrap_or(&path).to_path_buf();
+            if path.is_dir() {
+                if entry.file_name() != ".git" {
+                    stack.push(path);
+                }
+            } else if glob.is_match(&relative) {
+                found.push(relative);
+            }
+        }
+    }
+    found.sort();
+    if found.is_empty() {
+        return Err(UserError::new(format!("--findings {text} matches no file")));
+    }
+    Ok(found)
+}
+
 /// Loads `.coderabbit.yaml`: `--config`, else the checkout's root, else the head commit's tree.
 fn load_config(repo: &Repository, explicit: Option<&Path>, head: git2::Oid) -> Loaded {
     if let Some(path) = explicit {
@@ -178,11 +263,23 @@ pub struct Outcome {
 }
 
 /// Builds the review of `revisions` in `repo` with `loaded` configuration.
+/// Other tools' findings to merge into the review, and where their lines point.
+#[derive(Debug, Default)]
+pub struct Imports {
+    pub reported: Vec<crate::sources::import::Reported>,
+    /// The commit whose tree the tools ran on, when it is not the head (a PR build's merge
+    /// commit): lines are translated from it to the head.
+    pub checked_out: Option<git2::Oid>,
+    /// Directories a tool's absolute paths may start with (the checkout).
+    pub roots: Vec<PathBuf>,
+}
+
 pub fn build_review(
     repo: &Repository,
     revisions: &Revisions,
     loaded: &Loaded,
     filter_mode: FilterMode,
+    imports: &Imports,
 ) -> Result<Outcome> {
     let config = &loaded.config;
     let options = RuleOptions {
@@ -248,7 +345,9 @@ pub fn build_review(
             });
         }
     }
-    let findings: Vec<Finding> = per_file.into_iter().flatten().collect();
+    let mut findings: Vec<Finding> = per_file.into_iter().flatten().collect();
+    let (mut imported, unplaced) = place_imports(repo, revisions.head, imports, config);
+    findings.append(&mut imported);
     let index = DiffIndex::new(&changes.files);
     let mut findings = filter::apply(findings, &index, filter_mode, config.min_severity());
     findings.sort_by(|a, b| {
@@ -261,6 +360,7 @@ pub fn build_review(
         findings,
         skipped,
         config_problems: loaded.problems.iter().map(ToString::to_string).collect(),
+        unplaced,
         min_severity: config.min_severity(),
         presentation: Presentation {
             high_level_summary: config.reviews.high_level_summary,
@@ -271,6 +371,85 @@ pub fn build_review(
         },
     };
     Ok(Outcome { review, changes })
+}
+
+/// Places imported findings on head lines: repository paths, lines translated from the
+/// checked-out commit, fingerprints from the head text. Findings that cannot be placed on a
+/// head line are returned apart; findings outside the repository are dropped (logged).
+fn place_imports(
+    repo: &Repository,
+    head: git2::Oid,
+    imports: &Imports,
+    config: &crate::config::Config,
+) -> (Vec<Finding>, Vec<Finding>) {
+    use std::collections::HashMap;
+    let roots: Vec<&Path> = imports.roots.iter().map(PathBuf::as_path).collect();
+    let mut maps: HashMap<String, Option<git::LineMap>> = HashMap::new();
+    let mut placed: Vec<Finding> = Vec::new();
+    let mut unplaced = Vec::new();
+    let mut outside = 0usize;
+    for reported in &imports.reported {
+        let Some(path) = crate::sources::import::repository_path(&reported.path, &roots) else {
+            outside += 1;
+            continue;
+        };
+        if !config.includes_path(&path) {
+            continue;
+        }
+        let (line, end_line) = (reported.line, reported.end_line);
+        let translated = match imports.checked_out {
+            Some(from) if from != head && line > 0 => {
+                let map = maps
+                    .entry(path.clone())
+                    .or_insert_with(|| git::LineMap::between(repo, from, head, &path).ok());
+                map.as_ref()
+                    .and_then(|m| Some((m.translate(line)?, m.translate(end_line)?)))
+            }
+            _ => Some((line, end_line)),
+        };
+        let finding = reported.clone();
+        match translated {
+            Some((line, end_line)) => {
+                placed.push(finding.into_finding(path, line, end_line.max(line)))
+            }
+            None => unplaced.push(finding.into_finding(path, line, end_line)),
+        }
+    }
+    if outside > 0 {
+        tracing::info!(
+            "{outside} imported finding(s) point outside the repository and were left out"
+        );
+    }
+    // Fingerprints from the head text, as for the built-in findings.
+    let tree = repo.find_commit(head).and_then(|c| c.tree()).ok();
+    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+    for finding in placed.iter().chain(unplaced.iter()) {
+        if texts.contains_key(&finding.path) {
+            continue;
+        }
+        let lines = tree
+            .as_ref()
+            .and_then(|t| t.get_path(Path::new(&finding.path)).ok())
+            .and_then(|entry| repo.find_blob(entry.id()).ok())
+            .map(|blob| {
+                String::from_utf8_lossy(blob.content())
+                    .lines()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        texts.insert(finding.path.clone(), lines);
+    }
+    let text_of = |path: &str, line: u32| {
+        texts
+            .get(path)
+            .and_then(|lines| lines.get((line as usize).saturating_sub(1)))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assign_fingerprints(&mut placed, text_of);
+    assign_fingerprints(&mut unplaced, |_, _| String::new());
+    (placed, unplaced)
 }
 
 fn report_config_problems(loaded: &Loaded) {
@@ -289,18 +468,19 @@ fn review_command(args: &ReviewArgs) -> Result<i32> {
         println!("not a pull request build; nothing to review");
         return Ok(exit::OK);
     }
-    if !args.findings.is_empty() {
-        return Err(UserError::new(
-            "--findings is not available in this version of coderabbit-agent: run the review without it",
-        )
-        .into());
-    }
     let repo = open_repository(&repo_dir(&args.repo))?;
     let (repo, revisions) = resolve_revisions(repo, &context, &args.repo)?;
     tracing::info!(base = ?revisions.base, head = %revisions.head, reason = %revisions.base_reason, "revisions");
     let loaded = load_config(&repo, args.repo.config.as_deref(), revisions.head);
     report_config_problems(&loaded);
-    let outcome = build_review(&repo, &revisions, &loaded, args.filter_mode)?;
+    let imports = read_imports(&repo, &context, &args.findings)?;
+    let outcome = build_review(&repo, &revisions, &loaded, args.filter_mode, &imports)?;
+    if !outcome.review.unplaced.is_empty() {
+        tracing::warn!(
+            "{} imported finding(s) are on lines the PR's source commit does not have; they are listed in the summary",
+            outcome.review.unplaced.len()
+        );
+    }
     if let (Context::PullRequest(pr), false) = (&context, args.dry_run) {
         let options = crate::pull_request::Options {
             max_comments: args.max_comments,

@@ -781,3 +781,61 @@ fn the_build_service_token_works_with_a_warning() {
     assert_eq!(authorization, "Bearer build-service-token");
     assert!(!ours(&setup.ado.threads(1), "summary").is_empty());
 }
+
+#[test]
+fn a_linters_findings_on_the_merge_commit_are_moved_to_source_lines() {
+    let setup = setup();
+    // The linter ran on the checkout (M): line 31 of src/app.rs in M is line 21 in S; line 5 is a
+    // header line only the target branch has.
+    let sarif = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "lintall", "rules": [{"id": "L001"}]}},
+            "results": [
+                {"ruleId": "L001", "level": "error", "message": {"text": "validate before use"},
+                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": format!("file://{}/src/app.rs", setup.work.path().display())}, "region": {"startLine": 31}}}]},
+                {"ruleId": "L001", "level": "error", "message": {"text": "header style"},
+                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": "src/app.rs"}, "region": {"startLine": 5}}}]}
+            ]
+        }]
+    });
+    let file = setup.temp.path().join("lint.sarif");
+    std::fs::write(&file, sarif.to_string()).expect("write sarif");
+    let output = review(
+        &setup,
+        TOKEN,
+        &["--findings", file.to_str().expect("utf-8")],
+    );
+    assert_ok(&output);
+    setup.ado.assert_no_violations();
+    let threads = setup.ado.threads(1);
+    let lint = ours(&threads, "finding")
+        .into_iter()
+        .find(|t| {
+            t["comments"][0]["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("validate before use"))
+        })
+        .expect("the linter's finding is posted");
+    assert_eq!(lint["threadContext"]["filePath"], "/src/app.rs");
+    assert_eq!(
+        lint["threadContext"]["rightFileStart"]["line"], 21,
+        "moved from M line 31 to S line 21"
+    );
+    assert!(
+        !ours(&threads, "finding")
+            .iter()
+            .any(|t| t["comments"][0]["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("header style"))),
+        "a line S does not have is never commented on"
+    );
+    let summary = ours(&threads, "summary")[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        summary.contains("header style") && summary.contains("merge commit"),
+        "{summary}"
+    );
+}

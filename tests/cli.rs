@@ -400,3 +400,61 @@ fn a_bad_argument_exits_2() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("loud"));
 }
+
+#[test]
+fn other_tools_findings_are_imported_from_sarif_rdjson_and_checkstyle() {
+    let (repo, _, _) = two_commits(&[("src/lib.rs", "pub fn a() {}\npub fn b() {}\n")]);
+    repo.write(
+        "out/lint.sarif",
+        r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"clippy"}},"results":[{"ruleId":"needless_return","level":"warning","message":{"text":"unneeded return"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"src/lib.rs"},"region":{"startLine":2}}}]}]}]}"#,
+    );
+    repo.write(
+        "out/eslint.xml",
+        r#"<?xml version="1.0"?><checkstyle version="4.3"><file name="src/lib.rs"><error line="1" severity="error" message="bad" source="eslint.rules.no-bad"/></file></checkstyle>"#,
+    );
+    repo.write(
+        "out/vet.rdjsonl",
+        "{\"message\":\"shadowed\",\"location\":{\"path\":\"src/lib.rs\",\"range\":{\"start\":{\"line\":2}}},\"severity\":\"WARNING\",\"source\":{\"name\":\"govet\"}}\n",
+    );
+    let output = run(agent(repo.path()).args([
+        "review",
+        "--base",
+        "HEAD~1",
+        "--format",
+        "json",
+        "--findings",
+        "out/lint.sarif",
+        "--findings",
+        "out/*.xml",
+        "--findings",
+        "out/vet.rdjsonl",
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let findings = json(&output)["findings"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let rules: Vec<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
+    assert!(rules.contains(&"clippy/needless_return"), "{rules:?}");
+    assert!(rules.contains(&"eslint/no-bad"), "{rules:?}");
+    assert!(rules.iter().any(|r| r.starts_with("govet")), "{rules:?}");
+    let clippy = findings
+        .iter()
+        .find(|f| f["rule"] == "clippy/needless_return")
+        .expect("clippy");
+    assert_eq!(clippy["source"], "clippy");
+    assert_eq!(clippy["line"], 2);
+
+    let missing =
+        run(agent(repo.path()).args(["review", "--base", "HEAD~1", "--findings", "nope.sarif"]));
+    assert_one_sentence_failure(&missing, "does not exist");
+    repo.write("out/garbage.txt", "not a report");
+    let garbage = run(agent(repo.path()).args([
+        "review",
+        "--base",
+        "HEAD~1",
+        "--findings",
+        "out/garbage.txt",
+    ]));
+    assert_one_sentence_failure(&garbage, "is not SARIF 2.1.0");
+}

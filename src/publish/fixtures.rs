@@ -152,6 +152,7 @@ pub fn realistic() -> Review {
             ".coderabbit.yaml:4:3: unknown key `reviews.profle`; did you mean `profile`?"
                 .to_owned(),
         ],
+        unplaced: Vec::new(),
         min_severity: Severity::Info,
         presentation: Presentation::default(),
     }
@@ -170,6 +171,7 @@ pub fn empty() -> Review {
         findings: Vec::new(),
         skipped: Vec::new(),
         config_problems: Vec::new(),
+        unplaced: Vec::new(),
         min_severity: Severity::Minor,
         presentation: Presentation::default(),
     }

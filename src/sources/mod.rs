@@ -2,4 +2,5 @@
 //! `rules` (the built-in reviewer, offline, no token), later an LLM reviewer and imported
 //! findings (SARIF, rdjson, checkstyle).
 
+pub mod import;
 pub mod rules;

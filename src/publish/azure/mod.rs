@@ -157,7 +157,7 @@ pub async fn publish(
     }
 
     // The summary, written last so that it describes what is on the PR.
-    let not_inline: Vec<(&Finding, &'static str)> = plan
+    let mut not_inline: Vec<(&Finding, &'static str)> = plan
         .overflow
         .iter()
         .map(|&i| {
@@ -169,6 +169,7 @@ pub async fn publish(
             (&findings[i], why)
         })
         .collect();
+    not_inline.extend(review.unplaced.iter().map(|f| (f, summary::NOT_IN_SOURCE)));
     let status = summary::Status {
         iteration,
         not_inline,

@@ -31,7 +31,13 @@ pub fn render(review: &Review, status: &Status<'_>) -> String {
             )),
             None => text.push_str(&format!("- Reviewed commits `{base}..{head}`\n")),
         }
-        let inline = review.findings.len() - status.not_inline.len();
+        let inline = review.findings.len().saturating_sub(
+            status
+                .not_inline
+                .iter()
+                .filter(|(_, why)| *why != NOT_IN_SOURCE)
+                .count(),
+        );
         text.push_str(&format!(
             "- Findings: {} ({inline} as inline comments)\n",
             review.findings.len()
@@ -69,6 +75,8 @@ pub fn render(review: &Review, status: &Status<'_>) -> String {
 /// Why a finding is in the summary rather than inline.
 pub const OVER_CAP: &str = "over the per-run limit of inline comments";
 pub const NOT_IN_CHANGES: &str = "its file is not among the pull request's changes";
+pub const NOT_IN_SOURCE: &str =
+    "reported on a line of the merge commit that the pull request's source does not have";
 
 fn short(sha: &str) -> String {
     sha.chars().take(8).collect()

@@ -32,7 +32,9 @@ fn is_unexpanded_macro(value: &str) -> bool {
 pub fn secrets_to_mask() -> Vec<String> {
     let mut secrets = Vec::new();
     for name in SECRET_VARIABLES {
-        if let Some(value) = non_empty(name) {
+        // An unexpanded `$(Name)` is not a secret, and masking it would hide the sentence
+        // that explains it.
+        if let Some(value) = non_empty(name).filter(|v| !is_unexpanded_macro(v)) {
             if name == "CODERABBIT_PAT" {
                 secrets.push(base64::engine::general_purpose::STANDARD.encode(format!(":{value}")));
             }

@@ -126,6 +126,12 @@ function plan(env, declared, options) {
   if (accessToken !== '' && !unexpanded) {
     childEnv.CODERABBIT_PAT = accessToken;
   }
+  // Without a PAT, the job's own token (which the agent gives every task through its
+  // SystemVssConnection endpoint) is the fallback: comments then come from the build service.
+  const jobToken = (env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN || '').trim();
+  if (!childEnv.CODERABBIT_PAT && (childEnv.SYSTEM_ACCESSTOKEN || '').trim() === '' && jobToken !== '') {
+    childEnv.SYSTEM_ACCESSTOKEN = jobToken;
+  }
   childEnv.CODERABBIT_PLAN = tier;
   if (llmProvider !== 'none') {
     childEnv.CODERABBIT_LLM_PROVIDER = llmProvider;
@@ -244,7 +250,8 @@ function run(options = {}) {
       // Mask the secrets before anything else is written.
       const accessToken = (env.INPUT_ACCESSTOKEN || '').trim();
       const llmApiKey = (env.INPUT_LLMAPIKEY || '').trim();
-      for (const secret of [accessToken, llmApiKey]) {
+      const jobToken = (env.ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN || '').trim();
+      for (const secret of [accessToken, llmApiKey, jobToken]) {
         if (secret !== '' && !isUnexpandedMacro(secret)) {
           out.write(`##vso[task.setsecret]${escapeData(secret)}\n`);
         }

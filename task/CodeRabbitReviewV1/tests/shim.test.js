@@ -253,6 +253,17 @@ test('without accessToken, a mapped SYSTEM_ACCESSTOKEN is left to the binary', (
   assert.equal(run.env.CODERABBIT_PAT, undefined);
 });
 
+test('without accessToken, the job token from the SystemVssConnection endpoint is the fallback', (t) => {
+  const folder = taskFolder(t);
+  const env = prBuild({ ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: 'job-token-value' });
+  const result = runShim(folder, baseEnv(folder, env));
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+  assert.ok(result.stdout.startsWith('##vso[task.setsecret]job-token-value'), result.stdout);
+  const run = recorded(folder);
+  assert.equal(run.env.SYSTEM_ACCESSTOKEN, 'job-token-value');
+  assert.equal(run.env.CODERABBIT_PAT, undefined);
+});
+
 test('a dry run or a build that is not a PR build needs no token', (t) => {
   for (const env of [prBuild({ INPUT_DRYRUN: 'true' }), { TF_BUILD: 'True', BUILD_REASON: 'IndividualCI' }]) {
     const folder = taskFolder(t);

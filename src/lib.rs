@@ -25,6 +25,7 @@ pub mod git;
 pub mod pipeline;
 pub mod publish;
 pub mod pull_request;
+pub mod remediate;
 pub mod review;
 pub mod run;
 pub mod sources;

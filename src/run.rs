@@ -25,10 +25,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Review(args) => review_command(&args),
         Command::Diff(args) => diff_command(&args),
         Command::Config(args) => config_command(&args),
-        Command::Remediate(_) => Err(UserError::new(
-            "`remediate` is not available in this version of coderabbit-agent: update the task to a version that provides build failure remediation",
-        )
-        .into()),
+        Command::Remediate(args) => crate::remediate::run(&args, &mut log_writer(args.format)),
         Command::Doctor(_) => crate::doctor::run(&mut std::io::stdout()),
     }
 }

@@ -134,8 +134,10 @@ fn find_marker(comment: &str) -> Option<&'static str> {
             "XXX" => {
                 upper && (labelled || (is_first && after.is_none_or(|b| b.is_ascii_whitespace())))
             }
-            // Lower or title case only opens a comment (`todo: …`) or is a doc tag (`@todo`).
-            _ => (upper && after != Some(b'!')) || (labelled && is_first) || tagged,
+            // A marker opens the comment (`TODO handle`, `todo: …`), is labelled mid-sentence
+            // (`…; TODO(alice): …`), or is a doc tag (`@todo`); an upper-case word in the middle
+            // of prose (`the FIXME above`) only mentions one.
+            _ => (is_first && (upper || labelled)) || (upper && labelled) || tagged,
         };
         if accepted {
             return Some(marker);
@@ -192,6 +194,22 @@ mod tests {
             assert_eq!(codes(&findings), [TODO], "{path}: {line}");
             assert_eq!(findings[0].severity, Severity::Info);
         }
+    }
+
+    #[test]
+    fn a_marker_mentioned_in_prose_is_not_one() {
+        let f = ["FIX", "ME"].concat();
+        for line in [
+            format!("    // Lines are S-side: the {f} is line 21 of src/app.rs."),
+            format!("    // `assertive` reports everything, the {f} note included."),
+        ] {
+            assert!(
+                added_file("a.rs", &format!("{line}\n")).is_empty(),
+                "{line}"
+            );
+        }
+        let labelled = format!("    // Retries are linear; {f}: use backoff.\n");
+        assert_eq!(codes(&added_file("a.rs", &labelled)), [TODO]);
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! review from the PR itself, set the `coderabbit/review` status, publish the threads and the
 //! summary, and report in the pipeline log.
 
-use std::collections::HashMap;
 use std::io::Write;
 
 use anyhow::Result;
@@ -60,42 +59,23 @@ fn status_description(review: &Review) -> String {
     )
 }
 
-/// UTF-16 lengths of the head lines the findings end on, read once per file.
-fn end_line_lengths(repo: &Repository, review: &Review) -> HashMap<(String, u32), u32> {
-    let mut lengths = HashMap::new();
-    let Ok(tree) = git2::Oid::from_str(&review.head)
-        .and_then(|oid| repo.find_commit(oid))
-        .and_then(|c| c.tree())
-    else {
-        return lengths;
+/// The REST client for the PR build's collection, the calls on its pull request, and a runtime
+/// to drive them.
+pub(crate) fn connect(
+    pr: &PullRequestBuild,
+    credential: &Credential,
+) -> Result<(Client, PullRequestRef, tokio::runtime::Runtime)> {
+    let client = Client::new(&pr.collection_uri, credential, NetworkSettings::from_env())?;
+    let reference = PullRequestRef {
+        project: pr.project.clone(),
+        repository: pr.repository_id.clone(),
+        id: pr.pull_request_id,
     };
-    let mut by_path: HashMap<&str, Vec<u32>> = HashMap::new();
-    for finding in review.findings.iter().filter(|f| f.line > 0) {
-        by_path
-            .entry(finding.path.as_str())
-            .or_default()
-            .push(finding.end_line.max(finding.line));
-    }
-    for (path, lines) in by_path {
-        let Ok(entry) = tree.get_path(std::path::Path::new(path)) else {
-            continue;
-        };
-        let Ok(blob) = repo.find_blob(entry.id()) else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(blob.content());
-        let all: Vec<&str> = text.lines().collect();
-        for line in lines {
-            if let Some(content) = all.get(line as usize - 1) {
-                let length = content.trim_end_matches('\r').encode_utf16().count();
-                lengths.insert(
-                    (path.to_owned(), line),
-                    u32::try_from(length).unwrap_or(u32::MAX),
-                );
-            }
-        }
-    }
-    lengths
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| UserError::new(format!("cannot start the network runtime: {e}")))?;
+    Ok((client, reference, runtime))
 }
 
 /// Publishes `review` to the pull request; returns the exit status.
@@ -129,27 +109,16 @@ pub fn run(
             "##[warning]no CodeRabbit PAT was given: using System.AccessToken, so comments will come from the project's build service identity instead of the CodeRabbit user"
         )?;
     }
-    let client = Client::new(&pr.collection_uri, &credential, NetworkSettings::from_env())?;
-    let api = PullRequestApi::new(
-        &client,
-        PullRequestRef {
-            project: pr.project.clone(),
-            repository: pr.repository_id.clone(),
-            id: pr.pull_request_id,
-        },
-    );
-    let lengths = end_line_lengths(repo, review);
-    let line_length = move |path: &str, line: u32| lengths.get(&(path.to_owned(), line)).copied();
+    let (client, reference, runtime) = connect(pr, &credential)?;
+    let api = PullRequestApi::new(&client, reference);
+    let head = git2::Oid::from_str(&review.head).unwrap_or_else(|_| git2::Oid::zero());
+    let line_lengths = azure::LineLengths::of(repo, head, &review.findings);
     let target_url = build_results_url(pr);
     let commit_status = config.reviews.commit_status;
     let failed = options
         .fail_on
         .is_some_and(|t| review.findings.iter().any(|f| f.severity >= t));
 
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| UserError::new(format!("cannot start the network runtime: {e}")))?;
     let outcome = runtime.block_on(async {
         let pull_request = api.pull_request().await?;
         if let Decision::Skip(reason) =
@@ -181,7 +150,7 @@ pub fn run(
             max_comments: options.max_comments,
             ..Settings::default()
         };
-        let report = azure::publish(&api, review, &settings, &line_length).await?;
+        let report = azure::publish(&api, review, &settings, &line_lengths).await?;
         if report.remediation_resolved && commit_status {
             let status = azure::status(
                 "remediation",

@@ -18,7 +18,7 @@ use std::io::Write;
 use anyhow::Result;
 use git2::Repository;
 
-use crate::azure_devops::{Client, NetworkSettings, PullRequestApi, PullRequestRef};
+use crate::azure_devops::PullRequestApi;
 use crate::cli::ReviewArgs;
 use crate::context::Context;
 use crate::credentials;
@@ -82,19 +82,8 @@ pub fn run(args: &ReviewArgs, log: &mut dyn Write) -> Result<i32> {
     let repo_files = repository_files(&repo, merge.unwrap_or(revisions.head), revisions.head);
     let sources_dir = pr.sources_directory.clone().unwrap_or_default();
 
-    let client = Client::new(&pr.collection_uri, &credential, NetworkSettings::from_env())?;
-    let api = PullRequestApi::new(
-        &client,
-        PullRequestRef {
-            project: pr.project.clone(),
-            repository: pr.repository_id.clone(),
-            id: pr.pull_request_id,
-        },
-    );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| UserError::new(format!("cannot start the network runtime: {e}")))?;
+    let (client, reference, runtime) = crate::pull_request::connect(pr, &credential)?;
+    let api = PullRequestApi::new(&client, reference);
     let own_step = std::env::var("SYSTEM_TASKINSTANCEID").ok();
     let failure = runtime.block_on(read_failure(
         &client,
@@ -160,8 +149,7 @@ pub fn run(args: &ReviewArgs, log: &mut dyn Write) -> Result<i32> {
     }
     dedupe(&mut inline);
     let summary = fix::summary(&build_id, &failure.steps, &elsewhere, inline.len());
-    let lengths = line_lengths(&repo, revisions.head, &inline);
-    let line_length = move |path: &str, line: u32| lengths.get(&(path.to_owned(), line)).copied();
+    let line_lengths = azure::LineLengths::of(&repo, revisions.head, &inline);
     let first = located
         .first()
         .map(|l| l.error.message.clone())
@@ -170,7 +158,7 @@ pub fn run(args: &ReviewArgs, log: &mut dyn Write) -> Result<i32> {
     let head = revisions.head.to_string();
     let report = runtime.block_on(async {
         let report =
-            remediation::publish(&api, &inline, summary, &build_id, &head, &line_length).await?;
+            remediation::publish(&api, &inline, summary, &build_id, &head, &line_lengths).await?;
         let status = azure::status(
             "remediation",
             "failed",
@@ -241,32 +229,4 @@ fn remediation_finding(item: &Located, path: &str, line: u32, advisor: &dyn FixA
 fn dedupe(findings: &mut Vec<Finding>) {
     let mut seen = HashSet::new();
     findings.retain(|f| seen.insert(f.fingerprint.clone()));
-}
-
-fn line_lengths(
-    repo: &Repository,
-    head: git2::Oid,
-    findings: &[Finding],
-) -> HashMap<(String, u32), u32> {
-    let mut lengths = HashMap::new();
-    let Ok(tree) = repo.find_commit(head).and_then(|c| c.tree()) else {
-        return lengths;
-    };
-    for finding in findings {
-        let Ok(entry) = tree.get_path(std::path::Path::new(&finding.path)) else {
-            continue;
-        };
-        let Ok(blob) = repo.find_blob(entry.id()) else {
-            continue;
-        };
-        let text = String::from_utf8_lossy(blob.content());
-        if let Some(content) = text.lines().nth(finding.line as usize - 1) {
-            let length = content.trim_end_matches('\r').encode_utf16().count();
-            lengths.insert(
-                (finding.path.clone(), finding.line),
-                u32::try_from(length).unwrap_or(u32::MAX),
-            );
-        }
-    }
-    lengths
 }

@@ -25,7 +25,7 @@ use crate::review::Review;
 
 pub use gate::{Decision, decide};
 pub use reconcile::{Existing, FINGERPRINT, Kind, Plan, plan, plan_kind, recognise};
-pub use threads::{Anchor, finding_body, finding_thread, summary_thread};
+pub use threads::{Anchor, LineLengths, finding_body, finding_thread, summary_thread};
 
 /// How to publish.
 #[derive(Debug, Clone)]
@@ -65,13 +65,13 @@ pub enum SummaryChange {
     Edited,
 }
 
-/// Posts `review` to the PR. `line_length(path, line)` gives the UTF-16 length of a head line,
-/// for exclusive end offsets.
+/// Posts `review` to the PR. `line_lengths` gives the UTF-16 length of the head lines the
+/// findings end on, for exclusive end offsets.
 pub async fn publish(
     api: &PullRequestApi<'_>,
     review: &Review,
     settings: &Settings,
-    line_length: &(dyn Fn(&str, u32) -> Option<u32> + Sync),
+    line_lengths: &LineLengths,
 ) -> Result<Report, ApiError> {
     let threads = api.threads().await?;
     let existing: Vec<Existing> = threads.iter().filter_map(recognise).collect();
@@ -108,7 +108,7 @@ pub async fn publish(
         let anchor = Anchor {
             iteration,
             change_tracking_id: tracking.get(&finding.path).copied(),
-            end_line_length: line_length(&finding.path, finding.end_line.max(finding.line)),
+            end_line_length: line_lengths.get(&finding.path, finding.end_line.max(finding.line)),
         };
         Write::Create(finding_thread(finding, anchor), finding)
     });
@@ -150,7 +150,8 @@ pub async fn publish(
             let anchor = Anchor {
                 iteration,
                 change_tracking_id: tracking.get(&finding.path).copied(),
-                end_line_length: line_length(&finding.path, finding.end_line.max(finding.line)),
+                end_line_length: line_lengths
+                    .get(&finding.path, finding.end_line.max(finding.line)),
             };
             api.create_thread(&finding_thread(finding, anchor)).await?;
         }

@@ -11,7 +11,7 @@ use crate::azure_devops::{ApiError, PullRequestApi};
 use crate::finding::Finding;
 
 use super::reconcile::{Existing, Kind, plan_kind, recognise};
-use super::threads::{Anchor, inline_thread, summary_properties};
+use super::threads::{Anchor, LineLengths, inline_thread, summary_properties};
 
 /// The fingerprint of the remediation summary thread (one per pull request).
 pub const SUMMARY_FINGERPRINT: &str = "remediation-summary";
@@ -35,7 +35,7 @@ pub async fn publish(
     summary: String,
     build_id: &str,
     head: &str,
-    line_length: &(dyn Fn(&str, u32) -> Option<u32> + Sync),
+    line_lengths: &LineLengths,
 ) -> Result<Report, ApiError> {
     let threads = api.threads().await?;
     let existing: Vec<Existing> = threads.iter().filter_map(recognise).collect();
@@ -67,7 +67,7 @@ pub async fn publish(
         let anchor = Anchor {
             iteration,
             change_tracking_id: tracking.get(&finding.path).copied(),
-            end_line_length: line_length(&finding.path, finding.end_line.max(finding.line)),
+            end_line_length: line_lengths.get(&finding.path, finding.end_line.max(finding.line)),
         };
         api.create_thread(&inline_thread(Kind::Remediation, finding, anchor, &build))
             .await?;

@@ -12,6 +12,52 @@ use crate::publish::markdown::{MAX_COMMENT_CHARS, truncate, utf16_len};
 
 use super::reconcile::{FINGERPRINT, HEAD, ITERATION, KIND, Kind, SUPPORTS_MARKDOWN};
 
+/// The UTF-16 lengths of the head lines that findings end on, for exclusive end offsets; each
+/// file is read once.
+#[derive(Debug, Clone, Default)]
+pub struct LineLengths(std::collections::HashMap<(String, u32), u32>);
+
+impl LineLengths {
+    pub fn of(repo: &git2::Repository, head: git2::Oid, findings: &[Finding]) -> Self {
+        let mut lengths = std::collections::HashMap::new();
+        let Ok(tree) = repo.find_commit(head).and_then(|c| c.tree()) else {
+            return LineLengths(lengths);
+        };
+        let mut by_path: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
+        for finding in findings.iter().filter(|f| f.line > 0) {
+            by_path
+                .entry(finding.path.as_str())
+                .or_default()
+                .push(finding.end_line.max(finding.line));
+        }
+        for (path, lines) in by_path {
+            let Some(blob) = tree
+                .get_path(std::path::Path::new(path))
+                .ok()
+                .and_then(|entry| repo.find_blob(entry.id()).ok())
+            else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(blob.content());
+            let all: Vec<&str> = text.lines().collect();
+            for line in lines {
+                if let Some(content) = all.get(line as usize - 1) {
+                    let length = content.trim_end_matches('\r').encode_utf16().count();
+                    lengths.insert(
+                        (path.to_owned(), line),
+                        u32::try_from(length).unwrap_or(u32::MAX),
+                    );
+                }
+            }
+        }
+        LineLengths(lengths)
+    }
+
+    pub fn get(&self, path: &str, line: u32) -> Option<u32> {
+        self.0.get(&(path.to_owned(), line)).copied()
+    }
+}
+
 /// Where a finding's thread goes: the latest iteration and the file's change in it.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Anchor {

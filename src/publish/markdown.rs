@@ -29,7 +29,12 @@ pub const MAX_FILE_ROWS: usize = 300;
 
 /// Writes the summary comment for `review`.
 pub fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
-    out.write_all(comment(review).as_bytes())
+    let comment = comment(review);
+    out.write_all(comment.as_bytes())?;
+    if !comment.ends_with('\n') {
+        out.write_all(b"\n")?;
+    }
+    Ok(())
 }
 
 /// The summary comment for `review`, at most [`MAX_COMMENT_CHARS`] characters long.

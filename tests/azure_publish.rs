@@ -839,3 +839,71 @@ fn a_linters_findings_on_the_merge_commit_are_moved_to_source_lines() {
         "{summary}"
     );
 }
+
+#[test]
+fn requests_go_through_the_agents_proxy_with_its_credentials() {
+    let setup = setup();
+    let proxy = support::proxy::Proxy::start();
+    let mut command = agent(setup.work.path());
+    command.arg("review");
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN)
+        .env("AGENT_PROXYURL", proxy.url())
+        .env("AGENT_PROXYUSERNAME", "builder")
+        .env("AGENT_PROXYPASSWORD", "proxy-secret-value");
+    let output = run(&mut command);
+    assert_ok(&output);
+    let seen = proxy.seen();
+    assert!(
+        seen.len() >= 4,
+        "every request went through the proxy: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|p| p.request_line.contains("/org/project/_apis/")),
+        "{seen:?}"
+    );
+    let basic = base64::engine::general_purpose::STANDARD.encode("builder:proxy-secret-value");
+    assert!(
+        seen.iter()
+            .all(|p| p.proxy_authorization.as_deref() == Some(format!("Basic {basic}").as_str())),
+        "{seen:?}"
+    );
+    assert!(
+        stdout(&output).contains("##vso[task.setsecret]proxy-secret-value"),
+        "the proxy password is masked"
+    );
+    assert_eq!(ours(&setup.ado.threads(1), "summary").len(), 1);
+
+    // The bypass list sends matching URLs direct.
+    let before = proxy.seen().len();
+    let mut command = agent(setup.work.path());
+    command.arg("review");
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN)
+        .env("AGENT_PROXYURL", proxy.url())
+        .env("AGENT_PROXYBYPASSLIST", r#"["127\\.0\\.0\\.1"]"#);
+    assert_ok(&run(&mut command));
+    assert_eq!(proxy.seen().len(), before, "bypassed");
+
+    // The standard variables work too.
+    let mut command = agent(setup.work.path());
+    command.arg("review");
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN)
+        .env("HTTP_PROXY", proxy.url());
+    assert_ok(&run(&mut command));
+    assert!(proxy.seen().len() > before, "HTTP_PROXY honoured");
+}

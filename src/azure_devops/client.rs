@@ -630,7 +630,10 @@ fn agent_proxy(settings: &NetworkSettings) -> Option<reqwest::Proxy> {
         return None; // reqwest reads these itself, NO_PROXY included.
     }
     let agent = settings.agent_proxy.clone()?;
-    let proxy_url = Url::parse(&agent.url).ok()?;
+    let Ok(proxy_url) = Url::parse(&agent.url) else {
+        tracing::warn!("AGENT_PROXYURL is not a URL; connecting without the agent's proxy");
+        return None;
+    };
     let bypass: Vec<regex::Regex> = agent
         .bypass
         .iter()
@@ -638,7 +641,8 @@ fn agent_proxy(settings: &NetworkSettings) -> Option<reqwest::Proxy> {
         .collect();
     let target = proxy_url.clone();
     let mut proxy = reqwest::Proxy::custom(move |url| {
-        if bypass.iter().any(|re| re.is_match(url.as_str())) || is_loopback(url) {
+        // As the agent does: only the bypass list goes direct.
+        if bypass.iter().any(|re| re.is_match(url.as_str())) {
             None
         } else {
             Some(target.clone())

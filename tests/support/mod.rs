@@ -2,6 +2,7 @@
 //! `git diff` output, and a runner for the real binary.
 #![allow(dead_code)]
 
+pub mod proxy;
 pub mod pull_request;
 
 use std::collections::BTreeMap;

@@ -41,14 +41,14 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::lines;
+    use super::super::tests::found;
     use super::*;
 
     fn run(text: &str) -> Vec<(String, bool)> {
-        let lines = lines(text);
-        let mut out = Vec::new();
-        extract(&Log::new(&lines), &mut out);
-        out.into_iter().map(|f| (f.error.message, f.weak)).collect()
+        found(extract, text)
+            .into_iter()
+            .map(|f| (f.error.message, f.weak))
+            .collect()
     }
 
     #[test]

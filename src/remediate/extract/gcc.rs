@@ -217,15 +217,15 @@ fn apple(log: &Log<'_>, start: usize, arch: Option<&str>, out: &mut Vec<Found>) 
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::lines;
-    use super::super::{BuildError, Log};
+    use super::super::BuildError;
+    use super::super::tests::found;
     use super::*;
 
     fn run(text: &str) -> Vec<(BuildError, bool)> {
-        let lines = lines(text);
-        let mut out = Vec::new();
-        extract(&Log::new(&lines), &mut out);
-        out.into_iter().map(|f| (f.error, f.weak)).collect()
+        found(extract, text)
+            .into_iter()
+            .map(|f| (f.error, f.weak))
+            .collect()
     }
 
     #[test]

@@ -312,14 +312,14 @@ fn what_went_wrong(log: &Log<'_>, start: usize, out: &mut Vec<Found>) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::lines;
+    use super::super::tests::found;
     use super::*;
 
     fn run(text: &str) -> Vec<(BuildError, bool)> {
-        let lines = lines(text);
-        let mut out = Vec::new();
-        extract(&Log::new(&lines), &mut out);
-        out.into_iter().map(|f| (f.error, f.weak)).collect()
+        found(extract, text)
+            .into_iter()
+            .map(|f| (f.error, f.weak))
+            .collect()
     }
 
     fn strong(found: &[(BuildError, bool)]) -> Vec<&BuildError> {

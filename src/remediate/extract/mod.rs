@@ -246,6 +246,14 @@ mod tests {
         text.lines().map(str::to_owned).collect()
     }
 
+    /// What one extractor reports for `text`.
+    pub(super) fn found(extractor: fn(&Log<'_>, &mut Vec<Found>), text: &str) -> Vec<Found> {
+        let lines = lines(text);
+        let mut out = Vec::new();
+        extractor(&Log::new(&lines), &mut out);
+        out
+    }
+
     #[test]
     fn lines_are_read_up_to_a_bound_on_a_char_boundary() {
         let long = format!("{}{}", "a".repeat(MAX_LINE_BYTES - 1), "é".repeat(10));

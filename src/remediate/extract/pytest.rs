@@ -207,14 +207,11 @@ fn build(
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::lines;
+    use super::super::tests::found;
     use super::*;
 
     fn run(text: &str) -> Vec<BuildError> {
-        let lines = lines(text);
-        let mut out = Vec::new();
-        extract(&Log::new(&lines), &mut out);
-        out.into_iter().map(|f| f.error).collect()
+        found(extract, text).into_iter().map(|f| f.error).collect()
     }
 
     const REPORT: &str =

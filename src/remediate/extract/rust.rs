@@ -225,15 +225,12 @@ fn panic(log: &Log<'_>, start: usize, out: &mut Vec<Found>) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::lines;
-    use super::super::{BuildError, Log};
+    use super::super::BuildError;
+    use super::super::tests::found;
     use super::*;
 
     fn run(text: &str) -> Vec<BuildError> {
-        let lines = lines(text);
-        let mut out = Vec::new();
-        extract(&Log::new(&lines), &mut out);
-        out.into_iter().map(|f| f.error).collect()
+        found(extract, text).into_iter().map(|f| f.error).collect()
     }
 
     #[test]

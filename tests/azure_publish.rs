@@ -907,3 +907,83 @@ fn requests_go_through_the_agents_proxy_with_its_credentials() {
     assert_ok(&run(&mut command));
     assert!(proxy.seen().len() > before, "HTTP_PROXY honoured");
 }
+
+/// The CodeRabbit identity the test token belongs to.
+fn coderabbit() -> Identity {
+    Identity::new(
+        "CodeRabbit",
+        "coderabbit@example.com",
+        "c0de4abb-1700-4000-8000-000000000001",
+    )
+}
+
+/// A thread as posted, from one read back (typed properties back to their written form).
+fn as_posted(thread: &Value) -> Value {
+    let properties: serde_json::Map<String, Value> = thread["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| {
+            let typed = serde_json::json!({"type": value["$type"], "value": value["$value"]});
+            (key.clone(), typed)
+        })
+        .collect();
+    let mut posted = serde_json::json!({
+        "comments": [{"parentCommentId": 0, "content": thread["comments"][0]["content"], "commentType": "text"}],
+        "properties": properties,
+    });
+    for key in ["status", "threadContext", "pullRequestThreadContext"] {
+        if !thread[key].is_null() {
+            posted[key] = thread[key].clone();
+        }
+    }
+    posted
+}
+
+#[test]
+fn copies_left_by_two_runs_that_raced_are_closed_by_the_next() {
+    let setup = setup();
+    let expected = dry_run_findings(&setup);
+    assert_ok(&review(&setup, TOKEN, &[]));
+    // Two builds of the same PR that ran at once both posted: copy a finding and the summary.
+    let threads = setup.ado.threads(1);
+    let finding = ours(&threads, "finding")[0].clone();
+    let summary = ours(&threads, "summary")[0].clone();
+    let copy = setup
+        .ado
+        .add_thread_as(1, &coderabbit(), as_posted(&finding));
+    let summary_copy = setup
+        .ado
+        .add_thread_as(1, &coderabbit(), as_posted(&summary));
+
+    assert_ok(&review(&setup, TOKEN, &[]));
+    let threads = setup.ado.threads(1);
+    let status = |id: u32| {
+        threads
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| t["status"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        status(copy),
+        "closed",
+        "the later copy of a finding is closed"
+    );
+    assert_eq!(
+        status(summary_copy),
+        "closed",
+        "the later summary is closed"
+    );
+    assert_eq!(
+        status(finding["id"].as_u64().unwrap_or_default() as u32),
+        "active",
+        "the first stays"
+    );
+    let open: Vec<&Value> = ours(&threads, "finding")
+        .into_iter()
+        .filter(|t| t["status"] != "closed")
+        .collect();
+    assert_eq!(open.len(), expected.len());
+    setup.ado.assert_no_violations();
+}

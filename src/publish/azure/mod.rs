@@ -87,7 +87,18 @@ pub async fn publish(
         .map(|f| changed.contains(f.path.as_str()))
         .collect();
     let plan = plan(findings, &anchorable, &existing, settings.max_comments);
-    let summary = existing.iter().find(|e| e.kind == Kind::Summary);
+    // One summary: the oldest; copies left by a run that raced this one are closed.
+    let mut summaries: Vec<&Existing> = existing
+        .iter()
+        .filter(|e| e.kind == Kind::Summary)
+        .collect();
+    summaries.sort_by_key(|e| e.id);
+    let summary = summaries.first().copied();
+    let extra_summaries = summaries
+        .iter()
+        .skip(1)
+        .filter(|e| !e.touched_by_person && e.status != "closed")
+        .map(|e| Write::Status(e.id, "closed"));
 
     // The latest iteration: from the summary when it describes this head, else from the PR.
     let known_iteration = summary
@@ -112,13 +123,22 @@ pub async fn publish(
         };
         Write::Create(finding_thread(finding, anchor), finding)
     });
-    let fixes = plan.mark_fixed.iter().map(|&id| Write::Fix(id));
+    let fixes = plan
+        .mark_fixed
+        .iter()
+        .map(|&id| Write::Status(id, "fixed"))
+        .chain(
+            plan.close_duplicate
+                .iter()
+                .map(|&id| Write::Status(id, "closed")),
+        )
+        .chain(extra_summaries);
     let writes: Vec<Write<'_>> = creations.chain(fixes).collect();
     let results: Vec<(Write<'_>, Result<(), ApiError>)> = stream::iter(writes)
         .map(|write| async move {
             let result = match &write {
                 Write::Create(thread, _) => api.create_thread(thread).await.map(|_| ()),
-                Write::Fix(id) => api.set_thread_status(*id, "fixed").await,
+                Write::Status(id, status) => api.set_thread_status(*id, status).await,
             };
             (write, result)
         })
@@ -223,7 +243,7 @@ enum Write<'f> {
         crate::azure_devops::models::GitPullRequestCommentThread,
         &'f Finding,
     ),
-    Fix(u32),
+    Status(u32, &'static str),
 }
 
 /// The PR status the agent sets (`coderabbit/review`, `coderabbit/remediation`).

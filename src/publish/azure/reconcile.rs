@@ -2,7 +2,7 @@
 //! post, what to mark fixed, and what to leave alone. Pure functions over data; the publisher
 //! carries the plan out.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::azure_devops::models::GitPullRequestCommentThread;
 use crate::finding::Finding;
@@ -106,6 +106,8 @@ pub struct Plan {
     pub mark_fixed: Vec<u32>,
     /// Thread ids whose finding is gone but that a person touched: left alone.
     pub left_alone: Vec<u32>,
+    /// Later copies of a thread for the same finding (two runs raced): set to `closed`.
+    pub close_duplicate: Vec<u32>,
 }
 
 /// Plans the inline threads: findings in priority order (most severe first), capped at
@@ -158,12 +160,24 @@ pub fn plan_kind(
             plan.overflow.push(index);
         }
     }
-    let mut seen: HashMap<&str, u32> = HashMap::new();
+    // Oldest first: when two runs raced and both posted a finding, the first thread is the one
+    // kept; a later copy no person touched is closed.
+    let mut ours = ours;
+    ours.sort_by_key(|thread| thread.id);
+    let mut kept: HashSet<&str> = HashSet::new();
     for thread in ours {
         let Some(fingerprint) = thread.fingerprint.as_deref() else {
             continue;
         };
-        seen.insert(fingerprint, thread.id);
+        let duplicate = !kept.insert(fingerprint);
+        if duplicate
+            && current.contains(fingerprint)
+            && thread.status == "active"
+            && !thread.touched_by_person
+        {
+            plan.close_duplicate.push(thread.id);
+            continue;
+        }
         if current.contains(fingerprint) || thread.status != "active" {
             continue;
         }
@@ -228,6 +242,23 @@ mod tests {
         assert_eq!(plan.existing, vec![0]);
         assert_eq!(plan.mark_fixed, vec![11]);
         assert_eq!(plan.left_alone, vec![12]);
+    }
+
+    #[test]
+    fn copies_from_racing_runs_are_closed_keeping_the_oldest() {
+        let findings = vec![finding("a", Severity::Minor, 1)];
+        let threads = vec![
+            existing(12, "a", "active", false),
+            existing(10, "a", "active", false),
+            existing(11, "a", "active", true),
+        ];
+        let plan = plan(&findings, &[true], &threads, 50);
+        assert!(plan.create.is_empty());
+        assert_eq!(
+            plan.close_duplicate,
+            vec![12],
+            "the oldest (10) stays, the touched one (11) is left alone"
+        );
     }
 
     #[test]

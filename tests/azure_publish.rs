@@ -103,14 +103,21 @@ fn setup() -> Setup {
     setup_with(&feature_files(), None, false)
 }
 
-fn review(setup: &Setup, token: &str, args: &[&str]) -> Output {
+/// The binary as a PR build step runs it: the predefined variables of PR 1, in the checkout.
+fn in_pipeline(setup: &Setup, args: &[&str]) -> std::process::Command {
     let mut command = agent(setup.work.path());
-    command.arg("review").args(args);
+    command.args(args);
     for (key, value) in setup.ado.pipeline_env(1) {
         command.env(key, value);
     }
+    command.env("BUILD_SOURCESDIRECTORY", setup.work.path());
     command
-        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+}
+
+fn review(setup: &Setup, token: &str, args: &[&str]) -> Output {
+    let mut command = in_pipeline(setup, &["review"]);
+    command
+        .args(args)
         .env("BUILD_BUILDID", "42")
         .env("AGENT_TEMPDIRECTORY", setup.temp.path())
         .env("CODERABBIT_PAT", token)
@@ -527,11 +534,7 @@ fn a_pull_request_with_many_changed_files_is_anchored_across_pages() {
 #[test]
 fn a_fork_without_the_secret_warns_and_exits_zero() {
     let setup = setup();
-    let mut command = agent(setup.work.path());
-    command.arg("review");
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(&setup, &["review"]);
     command
         .env("BUILD_SOURCESDIRECTORY", setup.work.path())
         .env("SYSTEM_PULLREQUEST_ISFORK", "True");
@@ -544,11 +547,7 @@ fn a_fork_without_the_secret_warns_and_exits_zero() {
 #[test]
 fn a_missing_token_says_how_to_map_the_secret() {
     let setup = setup();
-    let mut command = agent(setup.work.path());
-    command.arg("review");
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(&setup, &["review"]);
     command
         .env("BUILD_SOURCESDIRECTORY", setup.work.path())
         .env("CODERABBIT_PAT", "$(CodeRabbitPAT)");
@@ -643,11 +642,7 @@ fn the_service_asking_to_slow_down_is_honoured() {
 #[test]
 fn no_secret_in_a_trace_log() {
     let setup = setup();
-    let mut command = agent(setup.work.path());
-    command.args(["review", "-vvv"]);
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(&setup, &["review", "-vvv"]);
     command
         .env("BUILD_SOURCESDIRECTORY", setup.work.path())
         .env("CODERABBIT_PAT", TOKEN)
@@ -659,11 +654,7 @@ fn no_secret_in_a_trace_log() {
 }
 
 fn doctor(setup: &Setup, token: &str, plan: &str) -> Output {
-    let mut command = agent(setup.work.path());
-    command.arg("doctor");
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(setup, &["doctor"]);
     command
         .env("CODERABBIT_PAT", token)
         .env("CODERABBIT_PLAN", plan)
@@ -733,11 +724,7 @@ fn doctor_warns_when_the_token_belongs_to_a_person() {
 #[test]
 fn a_pull_request_that_does_not_exist_is_named() {
     let setup = setup();
-    let mut command = agent(setup.work.path());
-    command.arg("review");
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(&setup, &["review"]);
     command
         .env("SYSTEM_PULLREQUEST_PULLREQUESTID", "999")
         .env("BUILD_SOURCESDIRECTORY", setup.work.path())
@@ -759,11 +746,7 @@ fn the_build_service_token_works_with_a_warning() {
         Identity::build_service(),
         &["code_read", "code_write"],
     );
-    let mut command = agent(setup.work.path());
-    command.arg("review");
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(&setup, &["review"]);
     command
         .env("BUILD_SOURCESDIRECTORY", setup.work.path())
         .env("SYSTEM_ACCESSTOKEN", "build-service-token");
@@ -844,11 +827,7 @@ fn a_linters_findings_on_the_merge_commit_are_moved_to_source_lines() {
 fn requests_go_through_the_agents_proxy_with_its_credentials() {
     let setup = setup();
     let proxy = support::proxy::Proxy::start();
-    let mut command = agent(setup.work.path());
-    command.arg("review");
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(&setup, &["review"]);
     command
         .env("BUILD_SOURCESDIRECTORY", setup.work.path())
         .env("CODERABBIT_PAT", TOKEN)
@@ -881,11 +860,7 @@ fn requests_go_through_the_agents_proxy_with_its_credentials() {
 
     // The bypass list sends matching URLs direct.
     let before = proxy.seen().len();
-    let mut command = agent(setup.work.path());
-    command.arg("review");
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(&setup, &["review"]);
     command
         .env("BUILD_SOURCESDIRECTORY", setup.work.path())
         .env("CODERABBIT_PAT", TOKEN)
@@ -895,11 +870,7 @@ fn requests_go_through_the_agents_proxy_with_its_credentials() {
     assert_eq!(proxy.seen().len(), before, "bypassed");
 
     // The standard variables work too.
-    let mut command = agent(setup.work.path());
-    command.arg("review");
-    for (key, value) in setup.ado.pipeline_env(1) {
-        command.env(key, value);
-    }
+    let mut command = in_pipeline(&setup, &["review"]);
     command
         .env("BUILD_SOURCESDIRECTORY", setup.work.path())
         .env("CODERABBIT_PAT", TOKEN)

@@ -2,8 +2,8 @@
 //!
 //! A marker counts only inside a comment, found from the file's comment syntax (`//`, `#`,
 //! `/*`, ` * `, `--`, `<!--`, `;`, `%`, `'`), with the leader at the start of the line or after
-//! whitespace and outside string literals. Identifiers (`todo_list`, `TodoItem`), Rust's
-//! `todo!()` macro and quoted mentions of a marker are not comments about work left to do.
+//! whitespace and outside string literals. Identifiers (`todo_list`, `TodoItem`), the `todo`
+//! macro of Rust and quoted mentions of a marker are not comments about work left to do.
 
 use super::syntax::{CommentSyntax, Language};
 use super::{FileContext, Line, RuleInfo, Sink};

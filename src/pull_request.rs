@@ -24,7 +24,6 @@ use crate::review::Review;
 pub struct Options {
     pub max_comments: usize,
     pub fail_on: Option<Severity>,
-    pub format: Format,
 }
 
 /// The build's results page, the status's target.

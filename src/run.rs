@@ -81,19 +81,15 @@ pub(crate) fn resolve_revisions(
     if let (Context::PullRequest(pr), false) = (context, explicit) {
         return resolve_pull_request(repo, pr);
     }
-    match git::resolve_local(&repo, args.base.as_deref(), args.head.as_deref()) {
-        Ok(revisions) if !repo.is_shallow() => Ok((repo, revisions)),
-        first => {
-            if !repo.is_shallow() {
-                return first.map(|r| (repo, r));
-            }
-            // A shallow clone can hide the merge-base or the parent: complete it, then retry.
-            git::ensure_commits(&repo, &Wanted::default(), &fetch_auth())?;
-            let repo = reopen(&repo)?;
-            let revisions = git::resolve_local(&repo, args.base.as_deref(), args.head.as_deref())?;
-            Ok((repo, revisions))
-        }
+    let (base, head) = (args.base.as_deref(), args.head.as_deref());
+    if !repo.is_shallow() {
+        return git::resolve_local(&repo, base, head).map(|r| (repo, r));
     }
+    // A shallow clone can hide the merge-base or the parent: complete it first.
+    git::ensure_commits(&repo, &Wanted::default(), &fetch_auth())?;
+    let repo = reopen(&repo)?;
+    let revisions = git::resolve_local(&repo, base, head)?;
+    Ok((repo, revisions))
 }
 
 fn resolve_pull_request(
@@ -482,7 +478,6 @@ fn review_command(args: &ReviewArgs) -> Result<i32> {
         let options = crate::pull_request::Options {
             max_comments: args.max_comments,
             fail_on: args.fail_on.threshold(),
-            format: args.format,
         };
         let mut log = log_writer(args.format);
         return crate::pull_request::run(

@@ -11,7 +11,7 @@ use std::process::Output;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use emulator::{Change, Emulator, Identity, IterationSeed, PullRequestSeed};
+use emulator::{Emulator, Identity, IterationSeed, PullRequestSeed};
 use serde_json::Value;
 use support::pull_request::{PullRequestFixture, marker};
 use support::{agent, run, stderr, stdout};
@@ -53,27 +53,16 @@ fn feature_files() -> Vec<(&'static str, String)> {
 
 fn seed(fixture: &PullRequestFixture, draft: bool) -> PullRequestSeed {
     PullRequestSeed {
-        id: 1,
         title: "Add the feature".into(),
         is_draft: draft,
-        created_by: Identity::person(),
-        source_ref_name: "refs/heads/feature".into(),
-        target_ref_name: "refs/heads/main".into(),
-        source_commit: fixture.source.clone(),
-        target_commit: fixture.target.clone(),
-        base_commit: fixture.fork_point.clone(),
-        merge_commit: fixture.merge.clone(),
-        changes: changes(fixture),
-        ..PullRequestSeed::default()
+        ..PullRequestSeed::at(
+            &fixture.source,
+            &fixture.target,
+            &fixture.fork_point,
+            &fixture.merge,
+            &fixture.changes(),
+        )
     }
-}
-
-fn changes(fixture: &PullRequestFixture) -> Vec<Change> {
-    fixture
-        .changes()
-        .iter()
-        .map(|(path, kind)| Change::new(path, kind))
-        .collect()
 }
 
 fn setup_with(files: &[(&str, String)], depth: Option<u32>, draft: bool) -> Setup {
@@ -369,13 +358,13 @@ fn a_pushed_fix_marks_its_thread_fixed_and_leaves_a_thread_a_person_replied_to()
     let fixture = &setup.fixture;
     setup.ado.push_iteration(
         1,
-        IterationSeed {
-            source_commit: fixture.source.clone(),
-            target_commit: fixture.target.clone(),
-            base_commit: fixture.fork_point.clone(),
-            merge_commit: fixture.merge.clone(),
-            changes: changes(fixture),
-        },
+        IterationSeed::at(
+            &fixture.source,
+            &fixture.target,
+            &fixture.fork_point,
+            &fixture.merge,
+            &fixture.changes(),
+        ),
     );
     fixture.checkout_into(setup.work.path(), None);
     let output = review(&setup, TOKEN, &[]);

@@ -7,9 +7,7 @@ mod support;
 use std::process::Output;
 use std::time::Instant;
 
-use emulator::{
-    BuildSeed, Change, Emulator, Identity, IssueSeed, PullRequestSeed, TimelineRecordSeed,
-};
+use emulator::{BuildSeed, Emulator, Identity, IssueSeed, PullRequestSeed, TimelineRecordSeed};
 use serde_json::Value;
 use support::pull_request::{PullRequestFixture, marker};
 use support::{agent, run, stderr, stdout};
@@ -131,19 +129,13 @@ fn setup_with(records: Vec<TimelineRecordSeed>, logs: Vec<(u32, String)>) -> Set
     );
     ado.add_token(NO_BUILD_SCOPE, identity, &["code_read", "code_write"]);
     ado.add_repository("project", "3a1c5e6f-1111-4222-8333-944455556666", "app");
-    ado.add_pull_request(PullRequestSeed {
-        id: 1,
-        source_commit: fixture.source.clone(),
-        target_commit: fixture.target.clone(),
-        base_commit: fixture.fork_point.clone(),
-        merge_commit: fixture.merge.clone(),
-        changes: fixture
-            .changes()
-            .iter()
-            .map(|(p, k)| Change::new(p, k))
-            .collect(),
-        ..PullRequestSeed::default()
-    });
+    ado.add_pull_request(PullRequestSeed::at(
+        &fixture.source,
+        &fixture.target,
+        &fixture.fork_point,
+        &fixture.merge,
+        &fixture.changes(),
+    ));
     ado.add_build(BuildSeed {
         id: 42,
         pull_request_id: Some(1),

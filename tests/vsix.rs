@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use emulator::{Change, Emulator, Identity, PullRequestSeed};
+use emulator::{Emulator, Identity, PullRequestSeed};
 use serde_json::Value;
 use support::pull_request::{PullRequestFixture, marker};
 use support::{stderr, stdout};
@@ -171,21 +171,14 @@ fn pull_request_build() -> PullRequestBuild {
     );
     ado.add_repository("project", REPOSITORY_ID, "app");
     ado.add_pull_request(PullRequestSeed {
-        id: 1,
         title: "Add the feature".into(),
-        created_by: Identity::person(),
-        source_ref_name: "refs/heads/feature".into(),
-        target_ref_name: "refs/heads/main".into(),
-        source_commit: fixture.source.clone(),
-        target_commit: fixture.target.clone(),
-        base_commit: fixture.fork_point.clone(),
-        merge_commit: fixture.merge.clone(),
-        changes: fixture
-            .changes()
-            .iter()
-            .map(|(path, kind)| Change::new(path, kind))
-            .collect(),
-        ..PullRequestSeed::default()
+        ..PullRequestSeed::at(
+            &fixture.source,
+            &fixture.target,
+            &fixture.fork_point,
+            &fixture.merge,
+            &fixture.changes(),
+        )
     });
     let work = fixture.checkout(None);
     PullRequestBuild {

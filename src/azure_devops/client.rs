@@ -301,18 +301,8 @@ impl Client {
         body: &B,
         call: &Call,
     ) -> Result<T, ApiError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| unexpected(0, call, e.to_string()))?;
-        let answer = self
-            .execute(
-                Method::POST,
-                url,
-                Some(bytes),
-                "application/json",
-                call,
-                false,
-            )
-            .await?;
-        parse(&answer.body, call)
+        // A POST creates something: retried only where the service cannot have acted.
+        self.send_json(Method::POST, url, body, call, false).await
     }
 
     pub async fn patch<B: Serialize, T: DeserializeOwned>(
@@ -321,16 +311,27 @@ impl Client {
         body: &B,
         call: &Call,
     ) -> Result<T, ApiError> {
-        let bytes = serde_json::to_vec(body).map_err(|e| unexpected(0, call, e.to_string()))?;
         // A PATCH that sets a field to a value is idempotent: retrying it is safe.
+        self.send_json(Method::PATCH, url, body, call, true).await
+    }
+
+    async fn send_json<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: &B,
+        call: &Call,
+        idempotent: bool,
+    ) -> Result<T, ApiError> {
+        let bytes = serde_json::to_vec(body).map_err(|e| unexpected(0, call, e.to_string()))?;
         let answer = self
             .execute(
-                Method::PATCH,
+                method,
                 url,
                 Some(bytes),
                 "application/json",
                 call,
-                true,
+                idempotent,
             )
             .await?;
         parse(&answer.body, call)

@@ -13,5 +13,5 @@ pub use diff::{ChangeSet, EMPTY_TREE, FileDiff, FileStatus, Hunk, diff_revisions
 pub use revisions::{
     PullRequestCommits, Revisions, resolve_commit, resolve_local, resolve_pull_request, short,
 };
-pub use shallow::{FetchAuth, Wanted, ensure_commits, is_shallow};
+pub use shallow::{FetchAuth, Wanted, ensure_commits};
 pub use translate::LineMap;

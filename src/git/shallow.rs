@@ -59,11 +59,6 @@ pub struct Wanted {
     pub refspecs: Vec<String>,
 }
 
-/// Whether the repository is a shallow clone.
-pub fn is_shallow(repo: &Repository) -> bool {
-    repo.is_shallow()
-}
-
 /// Fetches `wanted` from `origin`, unshallowing the repository when it is shallow.
 ///
 /// On failure the sentence names `fetchDepth: 0`, the setting that avoids the need.

@@ -18,8 +18,6 @@ pub const LOG_TAIL_LINES: u64 = 2_000;
 #[derive(Debug, Clone)]
 pub struct FailedStep {
     pub name: String,
-    pub record_id: Option<String>,
-    pub log_id: Option<u32>,
     /// A link a person can open: the build's log view of this step.
     pub log_url: Option<String>,
     pub errors: Vec<BuildError>,
@@ -147,8 +145,6 @@ pub async fn read_failure(
         });
         failure.steps.push(FailedStep {
             name,
-            record_id: record.id.clone(),
-            log_id: record.log.as_ref().and_then(|l| l.id),
             log_url,
             errors,
             tail,

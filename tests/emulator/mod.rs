@@ -218,6 +218,50 @@ impl Default for PullRequestSeed {
     }
 }
 
+impl PullRequestSeed {
+    /// Pull request 1 at a checkout's commits: source S, target T, their merge-base and the merge
+    /// commit M, with its changes as `(path, change type)` (`git diff --name-status`).
+    pub fn at(
+        source: &str,
+        target: &str,
+        base: &str,
+        merge: &str,
+        changes: &[(String, String)],
+    ) -> Self {
+        let iteration = IterationSeed::at(source, target, base, merge, changes);
+        PullRequestSeed {
+            source_commit: iteration.source_commit,
+            target_commit: iteration.target_commit,
+            base_commit: iteration.base_commit,
+            merge_commit: iteration.merge_commit,
+            changes: iteration.changes,
+            ..PullRequestSeed::default()
+        }
+    }
+}
+
+impl IterationSeed {
+    /// A push that brings the pull request to these commits and changes.
+    pub fn at(
+        source: &str,
+        target: &str,
+        base: &str,
+        merge: &str,
+        changes: &[(String, String)],
+    ) -> Self {
+        IterationSeed {
+            source_commit: source.to_owned(),
+            target_commit: target.to_owned(),
+            base_commit: base.to_owned(),
+            merge_commit: merge.to_owned(),
+            changes: changes
+                .iter()
+                .map(|(path, kind)| Change::new(path, kind))
+                .collect(),
+        }
+    }
+}
+
 /// A later push to a pull request: a new iteration whose change list replaces the previous one.
 /// `..Default::default()` keeps the seeded pull request's target and base commits.
 #[derive(Clone, Debug)]

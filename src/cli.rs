@@ -24,7 +24,7 @@ pub enum Command {
     /// prints anywhere else, or with --dry-run).
     Review(ReviewArgs),
     /// After a failed PR build: find the errors in its logs and post remediation (Pro plan).
-    Remediate(ReviewArgs),
+    Remediate(RemediateArgs),
     /// Check the token and the pipeline context, and say how to fix what is wrong.
     Doctor(RepoArgs),
     /// Print, as JSON, the changed-line map the review works on.
@@ -54,20 +54,7 @@ pub struct RepoArgs {
 /// What `review` prints (one renderer per format, in `publish`).
 pub use crate::publish::Format as OutputFormat;
 
-/// Which findings are kept, relative to the diff (reviewdog's filter modes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum FilterMode {
-    /// Only findings on lines the change adds.
-    #[default]
-    Added,
-    /// Findings on added lines or their diff context (the hunks).
-    DiffContext,
-    /// Findings anywhere in a changed file.
-    File,
-    /// Every finding, changed file or not.
-    Nofilter,
-}
+pub use crate::filter::FilterMode;
 
 /// The severity threshold of `--fail-on`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -117,6 +104,30 @@ pub struct ReviewArgs {
     /// Most new inline threads posted per run; the rest are listed in the summary.
     #[arg(long, value_name = "N", default_value_t = 50)]
     pub max_comments: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RemediateArgs {
+    #[command(flatten)]
+    pub repo: RepoArgs,
+    /// Print what would be posted (in --format) and write nothing to the pull request.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// What --dry-run prints.
+    #[arg(long, value_enum, default_value_t = RemediationFormat::Text)]
+    pub format: RemediationFormat,
+}
+
+/// What `remediate --dry-run` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum RemediationFormat {
+    /// The errors that would be posted inline, then the remediation summary.
+    #[default]
+    Text,
+    /// The located errors, the inline remediation and the summary, for programs.
+    Json,
+    /// The remediation summary comment.
+    Markdown,
 }
 
 #[derive(Debug, Clone, Args)]

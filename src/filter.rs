@@ -2,11 +2,28 @@
 //! `nofilter`), the profile's minimum severity and the path filters. It knows nothing about
 //! where findings came from or how they will be shown.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::cli::FilterMode;
+use clap::ValueEnum;
+
 use crate::finding::{Finding, Severity};
 use crate::git::FileDiff;
+use crate::sources::{DropReason, Dropped};
+
+/// Which findings are kept, relative to the diff (reviewdog's filter modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum FilterMode {
+    /// Only findings on lines the change adds.
+    #[default]
+    Added,
+    /// Findings on added lines or their diff context (the hunks).
+    DiffContext,
+    /// Findings anywhere in a changed file.
+    File,
+    /// Every finding, changed file or not.
+    Nofilter,
+}
 
 /// The diff as the filter needs it: per path, added lines and hunk ranges on the head side.
 pub struct DiffIndex<'a> {
@@ -46,18 +63,38 @@ impl<'a> DiffIndex<'a> {
     }
 }
 
-/// Keeps the findings that pass the mode and reach `min_severity`.
+/// Keeps the findings that pass the mode and reach `min_severity`; counts the others per
+/// source and reason.
 pub fn apply(
     findings: Vec<Finding>,
     index: &DiffIndex<'_>,
     mode: FilterMode,
     min_severity: Severity,
-) -> Vec<Finding> {
-    findings
+) -> (Vec<Finding>, Vec<Dropped>) {
+    let mut dropped: BTreeMap<(String, DropReason), usize> = BTreeMap::new();
+    let kept = findings
         .into_iter()
-        .filter(|f| f.severity >= min_severity)
-        .filter(|f| index.keeps(mode, &f.path, f.line, f.end_line))
-        .collect()
+        .filter(|f| {
+            let reason = if f.severity < min_severity {
+                DropReason::BelowProfile
+            } else if !index.keeps(mode, &f.path, f.line, f.end_line) {
+                DropReason::OutsideFilterMode
+            } else {
+                return true;
+            };
+            *dropped.entry((f.source.clone(), reason)).or_default() += 1;
+            false
+        })
+        .collect();
+    let dropped = dropped
+        .into_iter()
+        .map(|((source, reason), count)| Dropped {
+            source,
+            reason,
+            count,
+        })
+        .collect();
+    (kept, dropped)
 }
 
 #[cfg(test)]

@@ -2,30 +2,37 @@
 //!
 //! One flow, one module per stage:
 //!
-//! - [`context`]: where we run (an Azure Pipelines PR build, or a developer's checkout).
-//! - [`git`]: base/head resolution, shallow checkouts, and the per-file line maps of `base..head`.
+//! - [`settings`]: the environment, read once — [`context`] (where we run: a PR build, another
+//!   build, or a developer's checkout), [`credentials`] (which token, and masking), network, plan
+//!   and model settings.
+//! - [`git`]: opening the checkout, base/head resolution, shallow clones, per-file line maps.
 //! - [`config`]: `.coderabbit.yaml`, validated once, every problem with its line and column.
-//! - [`sources`]: producers of [`finding::Finding`]s — the built-in [`sources::rules`] first.
-//! - [`filter`]: which findings survive (`--filter-mode`, profile, path filters).
-//! - [`review`]: the review as a value; [`run`] builds it from the stages above.
-//! - [`publish`]: renderers (text, JSON, SARIF, Markdown), later the pull request itself.
-//!
-//! `main.rs` only parses arguments, calls [`run`], and maps errors to exit codes.
+//! - [`sources`]: producers of [`finding::Finding`]s — the built-in [`sources::rules`] and other
+//!   tools' reports ([`sources::import`]) — behind one `Source` trait.
+//! - [`filter`]: which findings survive (`--filter-mode`, profile).
+//! - [`review`]: the review as a value, and [`review::build`] that runs the sources over the diff.
+//! - [`auto_review`]: whether to review a pull request at all (`reviews.auto_review`).
+//! - [`publish`]: renderers (text, JSON, SARIF, Markdown) and [`publish::azure`], the one writer
+//!   of the agent's threads on a pull request.
+//! - [`azure_devops`]: the REST client; [`pipeline_log`]: logging commands in the pipeline log.
+//! - [`remediate`]: a failed build's logs → errors → remediation (Pro).
+//! - [`commands`]: one module per subcommand, wiring the stages; `main.rs` only parses
+//!   arguments, reads the settings, calls [`commands::run`] and maps errors to exit codes.
 
+pub mod auto_review;
 pub mod azure_devops;
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod context;
 pub mod credentials;
-pub mod doctor;
 pub mod error;
 pub mod filter;
 pub mod finding;
 pub mod git;
-pub mod pipeline;
+pub mod pipeline_log;
 pub mod publish;
-pub mod pull_request;
 pub mod remediate;
 pub mod review;
-pub mod run;
+pub mod settings;
 pub mod sources;

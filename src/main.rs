@@ -1,28 +1,34 @@
-//! The `coderabbit-agent` binary: parse arguments, run, turn the outcome into an exit status.
+//! The `coderabbit-agent` binary: parse arguments, read the settings, mask the secrets, run,
+//! and turn the outcome into an exit status.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use coderabbit_agent::cli::{Cli, Command};
 use coderabbit_agent::error::{UserError, exit};
+use coderabbit_agent::settings::Settings;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let settings = Settings::from_env();
     // In a pipeline, every credential is masked before anything else is printed.
-    if std::env::var("TF_BUILD").is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
-        let format = match &cli.command {
-            Command::Review(args) | Command::Remediate(args) => args.format,
-            _ => coderabbit_agent::publish::Format::Text,
+    if settings.pipeline.in_pipeline {
+        let stdout_is_data = match &cli.command {
+            Command::Review(args) => args.format.is_data(),
+            Command::Remediate(args) => {
+                args.dry_run && args.format == coderabbit_agent::cli::RemediationFormat::Json
+            }
+            _ => false,
         };
-        let mut log = coderabbit_agent::run::log_writer(format);
-        if let Err(err) = coderabbit_agent::credentials::mask_all(&mut log) {
+        let mut log = coderabbit_agent::commands::log_writer(stdout_is_data);
+        if let Err(err) = settings.credentials.mask_all(&mut log) {
             eprintln!("error: cannot write to the log: {err}");
             return ExitCode::from(2);
         }
     }
     init_tracing(cli.verbose);
-    let code = match coderabbit_agent::run::run(cli) {
+    let code = match coderabbit_agent::commands::run(cli, &settings) {
         Ok(code) => code,
         Err(err) => {
             tracing::debug!("error chain: {err:?}");

@@ -1,10 +1,15 @@
 //! The review as a value: what was compared, which files were looked at, what was found and
-//! what was skipped. Built by the `run` stage from the diff, the config and the sources; read by
-//! every publisher.
+//! what was skipped. Built by [`build`] from the diff, the config and the sources; read by every
+//! publisher.
+
+pub mod build;
 
 use crate::finding::{Finding, Severity};
 use crate::git::FileStatus;
+use crate::sources::Dropped;
 use serde::Serialize;
+
+pub use build::{Outcome, build};
 
 /// One changed file as the summary lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -62,6 +67,8 @@ pub struct Review {
     /// of the merge commit that came from the target branch). Shown in the summary, never on a
     /// wrong line. Their `line` is the line the tool reported.
     pub unplaced: Vec<Finding>,
+    /// Findings each source lost before reaching the review, counted by reason.
+    pub dropped: Vec<Dropped>,
     /// Lowest severity reported (from `reviews.profile`).
     pub min_severity: Severity,
     pub presentation: Presentation,

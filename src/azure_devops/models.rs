@@ -241,22 +241,71 @@ impl GitPullRequestCommentThread {
         }
     }
 
-    /// The thread status as a lower-case camelCase word (`active`, `fixed`, …).
-    pub fn status_name(&self) -> String {
+    /// The thread's status, whether the service sent it as a word or a number.
+    pub fn status(&self) -> ThreadStatus {
         match &self.status {
-            Some(Value::String(s)) => s.to_owned(),
+            Some(Value::String(s)) => ThreadStatus::parse(s),
             Some(Value::Number(n)) => match n.as_u64() {
-                Some(1) => "active",
-                Some(2) => "fixed",
-                Some(3) => "wontFix",
-                Some(4) => "closed",
-                Some(5) => "byDesign",
-                Some(6) => "pending",
-                _ => "unknown",
-            }
-            .to_owned(),
-            _ => "unknown".to_owned(),
+                Some(1) => ThreadStatus::Active,
+                Some(2) => ThreadStatus::Fixed,
+                Some(3) => ThreadStatus::WontFix,
+                Some(4) => ThreadStatus::Closed,
+                Some(5) => ThreadStatus::ByDesign,
+                Some(6) => ThreadStatus::Pending,
+                _ => ThreadStatus::Unknown,
+            },
+            _ => ThreadStatus::Unknown,
         }
+    }
+}
+
+/// `CommentThreadStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ThreadStatus {
+    Unknown,
+    Active,
+    Fixed,
+    WontFix,
+    Closed,
+    ByDesign,
+    Pending,
+}
+
+impl ThreadStatus {
+    /// The word the service uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ThreadStatus::Unknown => "unknown",
+            ThreadStatus::Active => "active",
+            ThreadStatus::Fixed => "fixed",
+            ThreadStatus::WontFix => "wontFix",
+            ThreadStatus::Closed => "closed",
+            ThreadStatus::ByDesign => "byDesign",
+            ThreadStatus::Pending => "pending",
+        }
+    }
+
+    pub fn parse(word: &str) -> Self {
+        [
+            ThreadStatus::Active,
+            ThreadStatus::Fixed,
+            ThreadStatus::WontFix,
+            ThreadStatus::Closed,
+            ThreadStatus::ByDesign,
+            ThreadStatus::Pending,
+        ]
+        .into_iter()
+        .find(|s| s.as_str().eq_ignore_ascii_case(word))
+        .unwrap_or(ThreadStatus::Unknown)
+    }
+
+    /// A status the agent itself sets (or a thread's initial one): any other means a person
+    /// decided something about the thread.
+    pub fn is_agents(self) -> bool {
+        matches!(
+            self,
+            ThreadStatus::Active | ThreadStatus::Fixed | ThreadStatus::Unknown
+        )
     }
 }
 
@@ -349,7 +398,7 @@ mod tests {
                 .as_deref(),
             Some("1")
         );
-        assert_eq!(thread.status_name(), "active");
+        assert_eq!(thread.status(), ThreadStatus::Active);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use super::client::{Call, Client, Scope, segment};
 use super::error::ApiError;
 use super::models::{
     Comment, GitPullRequest, GitPullRequestCommentThread, GitPullRequestIteration,
-    GitPullRequestIterationChanges, GitPullRequestStatus, List,
+    GitPullRequestIterationChanges, GitPullRequestStatus, List, ThreadStatus,
 };
 
 const API: &str = "7.1";
@@ -122,13 +122,17 @@ impl<'c> PullRequestApi<'c> {
         self.client.post(url, thread, &self.write()).await
     }
 
-    pub async fn set_thread_status(&self, thread: u32, status: &str) -> Result<(), ApiError> {
+    pub async fn set_thread_status(
+        &self,
+        thread: u32,
+        status: ThreadStatus,
+    ) -> Result<(), ApiError> {
         let url = self
             .client
             .url(&self.path(&format!("/threads/{thread}")), API, &[]);
         let _: serde_json::Value = self
             .client
-            .patch(url, &json!({ "status": status }), &self.write())
+            .patch(url, &json!({ "status": status.as_str() }), &self.write())
             .await?;
         Ok(())
     }

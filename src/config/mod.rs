@@ -30,6 +30,7 @@
 //! [`Config::instructions_for`] follow [`paths`].
 
 mod effective;
+mod for_review;
 pub mod keys;
 pub mod paths;
 mod problem;
@@ -37,6 +38,7 @@ mod validate;
 mod yaml;
 
 pub use effective::{AutoReview, Config, PathInstruction, Profile, Reviews, Tools};
+pub use for_review::load_for_review;
 pub use problem::{Problem, ProblemSeverity};
 
 use std::io::Read;

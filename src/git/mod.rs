@@ -4,14 +4,16 @@
 //! It knows nothing about rules, configuration or Azure DevOps: callers get a `ChangeSet` and
 //! the head contents of its files.
 
+mod checkout;
 mod diff;
 mod revisions;
 mod shallow;
 mod translate;
 
+pub use checkout::{Asked, checked_out_commit, file_text, open_repository, repo_dir, resolve};
 pub use diff::{ChangeSet, EMPTY_TREE, FileDiff, FileStatus, Hunk, diff_revisions, visit_files};
 pub use revisions::{
     PullRequestCommits, Revisions, resolve_commit, resolve_local, resolve_pull_request, short,
 };
-pub use shallow::{FetchAuth, Wanted, ensure_commits};
+pub use shallow::{FetchAuth, FetchCredential, Wanted, ensure_commits};
 pub use translate::LineMap;

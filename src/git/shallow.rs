@@ -20,34 +20,42 @@ use crate::error::UserError;
 
 /// The credential to present to `origin` over https.
 #[derive(Clone, Default)]
-pub enum FetchAuth {
+pub enum FetchCredential {
     #[default]
     None,
     /// A Personal Access Token, sent as Basic with an empty user name.
     Pat(String),
-    /// `SYSTEM_ACCESSTOKEN`, sent as Bearer.
+    /// A bearer token (`SYSTEM_ACCESSTOKEN`, an Entra ID access token).
     Bearer(String),
 }
 
-impl fmt::Debug for FetchAuth {
+impl fmt::Debug for FetchCredential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            FetchAuth::None => "FetchAuth::None",
-            FetchAuth::Pat(_) => "FetchAuth::Pat(***)",
-            FetchAuth::Bearer(_) => "FetchAuth::Bearer(***)",
+            FetchCredential::None => "FetchCredential::None",
+            FetchCredential::Pat(_) => "FetchCredential::Pat(***)",
+            FetchCredential::Bearer(_) => "FetchCredential::Bearer(***)",
         })
     }
 }
 
+/// How to authenticate a fetch from `origin`.
+#[derive(Debug, Clone, Default)]
+pub struct FetchAuth {
+    pub credential: FetchCredential,
+    /// `GIT_CONFIG_COUNT` of the environment: the header is appended after its entries.
+    pub existing_config_entries: usize,
+}
+
 impl FetchAuth {
     fn header(&self) -> Option<String> {
-        match self {
-            FetchAuth::None => None,
-            FetchAuth::Pat(pat) => Some(format!(
+        match &self.credential {
+            FetchCredential::None => None,
+            FetchCredential::Pat(pat) => Some(format!(
                 "Authorization: Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(format!(":{pat}"))
             )),
-            FetchAuth::Bearer(token) => Some(format!("Authorization: Bearer {token}")),
+            FetchCredential::Bearer(token) => Some(format!("Authorization: Bearer {token}")),
         }
     }
 }
@@ -94,10 +102,7 @@ pub fn ensure_commits(
         .stderr(Stdio::piped());
     if let Some(header) = auth.header() {
         // Appended to the environment's own GIT_CONFIG_* entries, if any.
-        let count: usize = std::env::var("GIT_CONFIG_COUNT")
-            .ok()
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
+        let count = auth.existing_config_entries;
         command
             .env("GIT_CONFIG_COUNT", (count + 1).to_string())
             .env(format!("GIT_CONFIG_KEY_{count}"), "http.extraHeader")

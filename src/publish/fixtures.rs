@@ -153,6 +153,7 @@ pub fn realistic() -> Review {
                 .to_owned(),
         ],
         unplaced: Vec::new(),
+        dropped: Vec::new(),
         min_severity: Severity::Info,
         presentation: Presentation::default(),
     }
@@ -172,6 +173,7 @@ pub fn empty() -> Review {
         skipped: Vec::new(),
         config_problems: Vec::new(),
         unplaced: Vec::new(),
+        dropped: Vec::new(),
         min_severity: Severity::Minor,
         presentation: Presentation::default(),
     }

@@ -40,6 +40,11 @@ pub enum Format {
 impl Format {
     pub const ALL: [Format; 4] = [Format::Text, Format::Json, Format::Sarif, Format::Markdown];
 
+    /// Whether the format is data for programs (then logging commands go to stderr).
+    pub fn is_data(self) -> bool {
+        matches!(self, Format::Json | Format::Sarif)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Text => "text",
@@ -66,18 +71,18 @@ pub struct RenderOptions {
 impl RenderOptions {
     /// Options for writing to standard output: colour only on a terminal, and only while
     /// `NO_COLOR` is unset or empty (<https://no-color.org>). Pipeline logs are not terminals.
-    pub fn for_stdout() -> Self {
+    pub fn for_stdout(no_color: bool) -> Self {
         use std::io::IsTerminal;
         RenderOptions {
-            color: color_allowed(io::stdout().is_terminal(), std::env::var_os("NO_COLOR")),
+            color: color_allowed(io::stdout().is_terminal(), no_color),
         }
     }
 }
 
 /// Whether colour may be used, given whether the output is a terminal and the value of
 /// `NO_COLOR`.
-pub fn color_allowed(is_terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
-    is_terminal && no_color.is_none_or(|value| value.is_empty())
+pub fn color_allowed(is_terminal: bool, no_color: bool) -> bool {
+    is_terminal && !no_color
 }
 
 /// Renders `review` in `format` without colour.
@@ -225,10 +230,9 @@ mod tests {
 
     #[test]
     fn colour_only_on_a_terminal_without_no_color() {
-        assert!(color_allowed(true, None));
-        assert!(color_allowed(true, Some("".into())));
-        assert!(!color_allowed(true, Some("1".into())));
-        assert!(!color_allowed(false, None));
+        assert!(color_allowed(true, false));
+        assert!(!color_allowed(true, true));
+        assert!(!color_allowed(false, false));
     }
 
     #[test]

@@ -13,21 +13,14 @@ mod failure;
 mod fix;
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 
-use anyhow::Result;
 use git2::Repository;
 
-use crate::azure_devops::PullRequestApi;
-use crate::cli::ReviewArgs;
-use crate::context::Context;
-use crate::credentials;
-use crate::error::{UserError, exit};
+use crate::error::UserError;
 use crate::finding::{Category, Finding, Fingerprint, Severity};
-use crate::git::{self, LineMap};
-use crate::publish::azure::{self, remediation};
+use crate::git::{self, LineMap, Revisions};
 
-pub use failure::{FailedStep, read_failure};
+pub use failure::{FailedStep, Failure, read_failure};
 pub use fix::{FixAdvisor, ToolHelp};
 
 /// An error tied to the repository: where it is in S, if anywhere.
@@ -42,65 +35,48 @@ pub struct Located {
     pub line: Option<u32>,
 }
 
-fn pro_plan() -> bool {
-    std::env::var("CODERABBIT_PLAN").is_ok_and(|p| p.trim().eq_ignore_ascii_case("pro"))
+/// What the agent will say about a failed build: the errors located in the PR's source
+/// commit, the inline remediation for those on lines the PR changed, and the summary.
+#[derive(Debug, Clone)]
+pub struct Remediation {
+    pub build_id: String,
+    pub failed_steps: usize,
+    pub located: Vec<Located>,
+    /// Remediation findings on lines of this pull request (fingerprints set).
+    pub inline: Vec<Finding>,
+    /// The remediation summary comment.
+    pub summary: String,
+    /// The first error's message, for the status description.
+    pub first_error: String,
 }
 
-pub fn run(args: &ReviewArgs, log: &mut dyn Write) -> Result<i32> {
-    if !pro_plan() {
-        writeln!(
-            log,
-            "build failure remediation is a Pro feature (set the task's plan input to pro, or CODERABBIT_PLAN=pro); nothing to do"
-        )?;
-        return Ok(exit::OK);
+impl Remediation {
+    /// How many located errors are not posted inline.
+    pub fn elsewhere(&self) -> usize {
+        self.located.len().saturating_sub(self.inline.len())
     }
-    let context = Context::from_env();
-    let Context::PullRequest(pr) = &context else {
-        writeln!(log, "not a pull request build; nothing to remediate")?;
-        return Ok(exit::OK);
-    };
-    let Some(build_id) = pr.build_id.clone() else {
-        return Err(UserError::new(
-            "BUILD_BUILDID is not set: run remediate as a step of the failed pull request build",
-        )
-        .into());
-    };
-    let credential =
-        credentials::from_env().map_err(|m| UserError::new(credentials::missing_sentence(&m)))?;
-    let repo = crate::run::open_repository(&crate::run::repo_dir(&args.repo))?;
-    let (repo, revisions) = crate::run::resolve_revisions(repo, &context, &args.repo)?;
-    let changes = git::diff_revisions(&repo, revisions.base, revisions.head)
+}
+
+/// Ties the errors of `failure` to the PR: repository paths (the build ran in
+/// `sources_directory` on the merge commit `merge`), lines moved from M to the PR source
+/// (`revisions.head`), inline remediation for the errors on lines the PR adds.
+pub fn plan(
+    repo: &Repository,
+    revisions: &Revisions,
+    merge: Option<git2::Oid>,
+    sources_directory: &str,
+    build_id: &str,
+    failure: &Failure,
+) -> Result<Remediation, UserError> {
+    let changes = git::diff_revisions(repo, revisions.base, revisions.head)
         .map_err(|e| UserError::new(format!("cannot diff the two revisions: {}", e.message())))?;
     let added: HashMap<&str, HashSet<u32>> = changes
         .files
         .iter()
         .map(|f| (f.path.as_str(), f.added_lines.iter().copied().collect()))
         .collect();
-    let merge = git2::Oid::from_str(&pr.source_version)
-        .ok()
-        .filter(|m| repo.find_commit(*m).is_ok());
-    let repo_files = repository_files(&repo, merge.unwrap_or(revisions.head), revisions.head);
-    let sources_dir = pr.sources_directory.clone().unwrap_or_default();
-
-    let (client, reference, runtime) = crate::pull_request::connect(pr, &credential)?;
-    let api = PullRequestApi::new(&client, reference);
-    let own_step = std::env::var("SYSTEM_TASKINSTANCEID").ok();
-    let failure = runtime.block_on(read_failure(
-        &client,
-        &pr.project,
-        &build_id,
-        own_step.as_deref(),
-    ))?;
-    for note in &failure.notes {
-        writeln!(log, "{note}")?;
-    }
-    if failure.steps.is_empty() {
-        writeln!(
-            log,
-            "no failed task in build {build_id}; nothing to remediate"
-        )?;
-        return Ok(exit::OK);
-    }
+    let merge = merge.filter(|m| repo.find_commit(*m).is_ok());
+    let repo_files = repository_files(repo, merge.unwrap_or(revisions.head), revisions.head);
 
     // Locate every error in S.
     let mut maps: HashMap<String, Option<LineMap>> = HashMap::new();
@@ -110,12 +86,12 @@ pub fn run(args: &ReviewArgs, log: &mut dyn Write) -> Result<i32> {
             let path = error
                 .path
                 .as_deref()
-                .and_then(|p| extract::repo_relative(p, &sources_dir, &repo_files));
+                .and_then(|p| extract::repo_relative(p, sources_directory, &repo_files));
             let line = match (&path, error.line) {
                 (Some(path), Some(line)) => {
                     let map = maps.entry(path.clone()).or_insert_with(|| match merge {
                         Some(m) if m != revisions.head => {
-                            LineMap::between(&repo, m, revisions.head, path).ok()
+                            LineMap::between(repo, m, revisions.head, path).ok()
                         }
                         _ => Some(LineMap::default()),
                     });
@@ -148,37 +124,19 @@ pub fn run(args: &ReviewArgs, log: &mut dyn Write) -> Result<i32> {
         }
     }
     dedupe(&mut inline);
-    let summary = fix::summary(&build_id, &failure.steps, &elsewhere, inline.len());
-    let line_lengths = azure::LineLengths::of(&repo, revisions.head, &inline);
-    let first = located
+    let summary = fix::summary(build_id, &failure.steps, &elsewhere, inline.len());
+    let first_error = located
         .first()
         .map(|l| l.error.message.clone())
         .unwrap_or_else(|| "the build failed".to_owned());
-    let target_url = crate::pull_request::build_results_url(pr);
-    let head = revisions.head.to_string();
-    let report = runtime.block_on(async {
-        let report =
-            remediation::publish(&api, &inline, summary, &build_id, &head, &line_lengths).await?;
-        let status = azure::status(
-            "remediation",
-            "failed",
-            &first,
-            target_url.as_deref(),
-            report.iteration,
-        );
-        api.post_status(&status).await?;
-        Ok::<_, crate::azure_devops::ApiError>(report)
-    })?;
-    writeln!(
-        log,
-        "build {build_id}: {} error(s) in {} failed step(s); {} on lines of this pull request ({} new thread(s)), {} in the remediation summary",
-        located.len(),
-        failure.steps.len(),
-        inline.len(),
-        report.created,
-        elsewhere.len()
-    )?;
-    Ok(exit::OK)
+    Ok(Remediation {
+        build_id: build_id.to_owned(),
+        failed_steps: failure.steps.len(),
+        located,
+        inline,
+        summary,
+        first_error,
+    })
 }
 
 /// Every file path in M and in S (the failed job built M).

@@ -2,9 +2,11 @@
 //! post, what to mark fixed, and what to leave alone. Pure functions over data; the publisher
 //! carries the plan out.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
-use crate::azure_devops::models::GitPullRequestCommentThread;
+use serde_json::{Map, Value};
+
+use crate::azure_devops::models::{GitPullRequestCommentThread, ThreadStatus};
 use crate::finding::Finding;
 
 /// Thread property keys. Older versions of the agent wrote the same keys; keep them stable.
@@ -47,8 +49,7 @@ pub struct Existing {
     pub id: u32,
     pub kind: Kind,
     pub fingerprint: Option<String>,
-    /// `active`, `fixed`, `closed`, … as the service names it.
-    pub status: String,
+    pub status: ThreadStatus,
     /// A person replied, or the status is one the agent never sets.
     pub touched_by_person: bool,
     /// The agent's own first comment: its id and content.
@@ -57,6 +58,22 @@ pub struct Existing {
     /// For the summary: the head commit and iteration it describes.
     pub head: Option<String>,
     pub iteration: Option<u32>,
+    /// Every property, as text, by lower-case key.
+    pub properties: HashMap<String, String>,
+}
+
+impl Existing {
+    /// Whether the thread already carries `wanted` (properties as the agent writes them).
+    pub fn has_properties(&self, wanted: &Map<String, Value>) -> bool {
+        wanted.iter().all(|(key, value)| {
+            let inner = value.get("value").unwrap_or(value);
+            let text = match inner {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            self.properties.get(&key.to_ascii_lowercase()) == Some(&text)
+        })
+    }
 }
 
 /// Recognises the agent's threads by their properties; other threads are not ours.
@@ -78,13 +95,19 @@ pub fn recognise(thread: &GitPullRequestCommentThread) -> Option<Existing> {
             && !comment.is_system()
             && comment.author.as_ref().and_then(|a| a.id.clone()) != our_author
     });
-    let status = thread.status_name();
-    let agent_status = matches!(status.as_str(), "active" | "fixed" | "unknown");
+    let status = thread.status();
+    let properties = thread
+        .properties
+        .iter()
+        .flatten()
+        .filter_map(|(key, _)| Some((key.to_ascii_lowercase(), thread.property(key)?)))
+        .collect();
     Some(Existing {
         id,
         kind,
         fingerprint: thread.property(FINGERPRINT),
-        touched_by_person: replied || !agent_status,
+        touched_by_person: replied || !status.is_agents(),
+        properties,
         comment_id: first.and_then(|c| c.id),
         content: first.and_then(|c| c.content.clone()),
         head: thread.property(HEAD),
@@ -172,13 +195,13 @@ pub fn plan_kind(
         let duplicate = !kept.insert(fingerprint);
         if duplicate
             && current.contains(fingerprint)
-            && thread.status == "active"
+            && thread.status == ThreadStatus::Active
             && !thread.touched_by_person
         {
             plan.close_duplicate.push(thread.id);
             continue;
         }
-        if current.contains(fingerprint) || thread.status != "active" {
+        if current.contains(fingerprint) || thread.status != ThreadStatus::Active {
             continue;
         }
         if thread.touched_by_person {
@@ -216,7 +239,8 @@ mod tests {
             id,
             kind: Kind::Finding,
             fingerprint: Some(fp.into()),
-            status: status.into(),
+            status: ThreadStatus::parse(status),
+            properties: HashMap::new(),
             touched_by_person: touched,
             comment_id: Some(1),
             content: None,

@@ -4,8 +4,12 @@
 //! is the merge commit) is the caller's business: it translates them to the PR's source.
 
 mod checkstyle;
+mod files;
+mod place;
 mod rdjson;
 mod sarif;
+
+pub use place::ImportedFindings;
 
 use std::path::Path;
 

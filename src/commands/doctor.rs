@@ -5,12 +5,12 @@ use std::io::Write;
 
 use anyhow::Result;
 
-use crate::azure_devops::{
-    self, ApiError, Client, Credential, NetworkSettings, PullRequestApi, PullRequestRef,
-};
-use crate::context::Context;
-use crate::credentials;
+use crate::azure_devops::{self, ApiError, Client, PullRequestApi, PullRequestRef};
+use crate::cli::RepoArgs;
+use crate::context::{Context, PullRequestBuild};
+use crate::credentials::{Auth, AuthSource};
 use crate::error::{UserError, exit};
+use crate::settings::{Plan, Settings};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Verdict {
@@ -57,10 +57,9 @@ fn looks_dedicated(name: &str) -> bool {
         .any(|w| lower.contains(w))
 }
 
-pub fn run(out: &mut dyn Write) -> Result<i32> {
+pub(super) fn run(_args: &RepoArgs, settings: &Settings, out: &mut dyn Write) -> Result<i32> {
     let mut report = Report { out, failed: 0 };
-    let context = Context::from_env();
-    let pr = match &context {
+    let pr = match &settings.context {
         Context::PullRequest(pr) => {
             report.line(
                 Verdict::Ok,
@@ -85,24 +84,26 @@ pub fn run(out: &mut dyn Write) -> Result<i32> {
             None
         }
     };
-    let collection = pr.as_ref().map(|p| p.collection_uri.clone()).or_else(|| {
-        std::env::var("SYSTEM_COLLECTIONURI")
-            .ok()
-            .filter(|v| !v.is_empty())
-    });
-    let credential = match credentials::from_env() {
-        Ok(credential) => Some(credential),
-        Err(missing) => {
+    let collection = pr
+        .as_ref()
+        .map(|p| p.collection_uri.clone())
+        .or_else(|| settings.pipeline.collection_uri.clone());
+    let auth = match &settings.credentials.auth {
+        Ok(auth) => {
             report.line(
-                Verdict::Fail,
-                "token",
-                credentials::missing_sentence(&missing),
+                Verdict::Ok,
+                "authentication",
+                &format!("with {}", auth.source.describe()),
             )?;
+            Some(auth)
+        }
+        Err(missing) => {
+            report.line(Verdict::Fail, "token", missing.sentence())?;
             None
         }
     };
-    if let (Some(collection), Some(credential)) = (collection, credential) {
-        check_service(&mut report, &collection, &credential, pr.as_ref())?;
+    if let (Some(collection), Some(auth)) = (collection, auth) {
+        check_service(&mut report, &collection, auth, pr.as_ref(), settings)?;
     }
     if report.failed > 0 {
         return Err(UserError::new(format!(
@@ -117,20 +118,18 @@ pub fn run(out: &mut dyn Write) -> Result<i32> {
 fn check_service(
     report: &mut Report<'_>,
     collection: &str,
-    credential: &Credential,
-    pr: Option<&crate::context::PullRequestBuild>,
+    auth: &Auth,
+    pr: Option<&PullRequestBuild>,
+    settings: &Settings,
 ) -> Result<()> {
-    let client = match Client::new(collection, credential, NetworkSettings::from_env()) {
+    let client = match Client::new(collection, &auth.credential, settings.network.clone()) {
         Ok(client) => client,
         Err(err) => {
             report.line(Verdict::Fail, "connection", &err.to_string())?;
             return Ok(());
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| UserError::new(format!("cannot start the network runtime: {e}")))?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let identity = azure_devops::identity::connection_data(&client).await;
         let known = match identity {
@@ -139,10 +138,10 @@ fn check_service(
                 let name = user.provider_display_name.clone().unwrap_or_else(|| "an unnamed identity".into());
                 let account = user.account().map(|a| format!(" <{a}>")).unwrap_or_default();
                 report.line(Verdict::Ok, "token", &format!("authenticates as {name}{account}"))?;
-                match credential {
-                    Credential::Bearer(_) => report.line(Verdict::Warn, "reviewer identity", "System.AccessToken is in use: comments will come from the build service — create a PAT for the dedicated CodeRabbit user and pass it as accessToken")?,
-                    Credential::Pat(_) if !looks_dedicated(&name) => report.line(Verdict::Warn, "reviewer identity", &format!("reviews will be attributed to {name}, which does not look like a dedicated review user — create a user named CodeRabbit with its own e-mail and use its PAT"))?,
-                    Credential::Pat(_) => report.line(Verdict::Ok, "reviewer identity", &format!("reviews will be attributed to {name}"))?,
+                match &auth.source {
+                    AuthSource::JobToken => report.line(Verdict::Warn, "reviewer identity", "System.AccessToken is in use: comments will come from the build service — create a PAT for the dedicated CodeRabbit user and pass it as accessToken, or use a service connection")?,
+                    AuthSource::Pat | AuthSource::ServiceConnection(_) if !looks_dedicated(&name) => report.line(Verdict::Warn, "reviewer identity", &format!("reviews will be attributed to {name}, which does not look like a dedicated review identity — name the user or service principal CodeRabbit"))?,
+                    AuthSource::Pat | AuthSource::ServiceConnection(_) => report.line(Verdict::Ok, "reviewer identity", &format!("reviews will be attributed to {name}"))?,
                 }
                 true
             }
@@ -160,7 +159,7 @@ fn check_service(
         report.api("read the pull request", read)?;
         let threads = api.threads().await.map(|t| format!("{} thread(s); commenting needs Code (Read & write) and Contribute to pull requests", t.len()));
         report.api("list threads", threads)?;
-        let pro = std::env::var("CODERABBIT_PLAN").is_ok_and(|p| p.eq_ignore_ascii_case("pro"));
+        let pro = settings.plan == Plan::Pro;
         match (pro, pr.build_id.as_deref()) {
             (false, _) => report.line(Verdict::Skip, "read the build timeline", "CODERABBIT_PLAN is not pro: build failure remediation is a Pro feature")?,
             (true, None) => report.line(Verdict::Skip, "read the build timeline", "BUILD_BUILDID is not set")?,

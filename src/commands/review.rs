@@ -1,0 +1,299 @@
+//! `coderabbit-agent review`: build the review from the sources, then print it — or, in a pull
+//! request build, decide whether to review at all, set the `coderabbit/review` status, publish
+//! the threads and the summary, and report in the pipeline log.
+
+use std::io::Write;
+
+use anyhow::Result;
+use git2::Repository;
+
+use crate::auto_review::{self, Decision};
+use crate::azure_devops::PullRequestApi;
+use crate::cli::ReviewArgs;
+use crate::config::{self, Config};
+use crate::context::{Context, PullRequestBuild};
+use crate::credentials::AuthSource;
+use crate::error::{UserError, exit};
+use crate::finding::Severity;
+use crate::git;
+use crate::pipeline_log::{self, StepResult};
+use crate::publish::azure::{self, LineLengths};
+use crate::publish::{self, Format, RenderOptions};
+use crate::review::{self, Review};
+use crate::settings::Settings;
+use crate::sources::{BuiltinRules, ImportedFindings, Source};
+
+pub(super) fn run(args: &ReviewArgs, settings: &Settings) -> Result<i32> {
+    if let Context::OtherBuild { reason } = &settings.context
+        && !args.dry_run
+        && args.repo.base.is_none()
+    {
+        tracing::info!(reason = %reason, "Build.Reason");
+        println!("not a pull request build; nothing to review");
+        return Ok(exit::OK);
+    }
+    let (repo, revisions) = super::checkout(&args.repo, settings)?;
+    let loaded = config::load_for_review(&repo, args.repo.config.as_deref(), revisions.head);
+    super::config::report_problems(&loaded);
+    let sources = sources(&repo, &loaded.config, args, settings)?;
+    let outcome = review::build(&repo, &revisions, &loaded, args.filter_mode, &sources)?;
+    let review = outcome.review;
+    report_dropped(&review);
+    if !review.unplaced.is_empty() {
+        tracing::warn!(
+            "{} imported finding(s) are on lines the PR's source commit does not have; they are listed in the summary",
+            review.unplaced.len()
+        );
+    }
+    if let (Context::PullRequest(pr), false) = (&settings.context, args.dry_run) {
+        let mut log = super::log_writer(args.format.is_data());
+        return publish_to_pull_request(
+            &repo,
+            pr,
+            &review,
+            &loaded.config,
+            args,
+            settings,
+            &mut log,
+        );
+    }
+    let options = RenderOptions::for_stdout(settings.no_color);
+    super::write_output(|out| publish::render_with(args.format, &review, options, out))?;
+    Ok(if fails(&review, args) {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    })
+}
+
+/// The sources of this review, in order: the built-in rules, then other tools' reports.
+fn sources(
+    repo: &Repository,
+    config: &Config,
+    args: &ReviewArgs,
+    settings: &Settings,
+) -> Result<Vec<Box<dyn Source>>> {
+    // The tools ran on the checked-out tree: in a PR build, the merge commit.
+    let checked_out = match &settings.context {
+        Context::PullRequest(pr) => {
+            git::checked_out_commit(repo).or_else(|| git2::Oid::from_str(&pr.source_version).ok())
+        }
+        _ => None,
+    };
+    let imported = ImportedFindings::read(&args.findings)?.ran_in(
+        repo,
+        settings.pipeline.sources_directory.as_deref(),
+        checked_out,
+    );
+    Ok(vec![
+        Box::new(BuiltinRules::new(config)),
+        Box::new(imported),
+    ])
+}
+
+/// Says, at normal verbosity, how many of other tools' findings were left out and why: a user
+/// who imports a report expects to see its results.
+fn report_dropped(review: &Review) {
+    for dropped in review.dropped.iter().filter(|d| d.source != "builtin") {
+        eprintln!(
+            "note: {} finding(s) of {} {}",
+            dropped.count,
+            dropped.source,
+            dropped.reason.describe()
+        );
+    }
+}
+
+fn fails(review: &Review, args: &ReviewArgs) -> bool {
+    args.fail_on
+        .threshold()
+        .is_some_and(|threshold| review.findings.iter().any(|f| f.severity >= threshold))
+}
+
+fn status_description(review: &Review) -> String {
+    if review.findings.is_empty() {
+        return "no findings".to_owned();
+    }
+    let counts: Vec<String> = review
+        .counts_by_severity()
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(severity, n)| format!("{n} {severity}"))
+        .collect();
+    let total = review.findings.len();
+    format!(
+        "{total} finding{} ({})",
+        if total == 1 { "" } else { "s" },
+        counts.join(", ")
+    )
+}
+
+/// Publishes `review` to the pull request; returns the exit status.
+fn publish_to_pull_request(
+    repo: &Repository,
+    pr: &PullRequestBuild,
+    review: &Review,
+    config: &Config,
+    args: &ReviewArgs,
+    settings: &Settings,
+    log: &mut dyn Write,
+) -> Result<i32> {
+    let auth = match &settings.credentials.auth {
+        Ok(auth) => auth,
+        Err(missing) => {
+            if settings.pipeline.is_fork {
+                writeln!(
+                    log,
+                    "##[warning]this pull request comes from a fork, where secret variables are not available: the review is printed in the log, nothing is posted"
+                )?;
+                print_review(log, review)?;
+                return Ok(exit::OK);
+            }
+            return Err(UserError::new(missing.sentence()).into());
+        }
+    };
+    if auth.source == AuthSource::JobToken {
+        writeln!(
+            log,
+            "##[warning]no CodeRabbit PAT was given: using System.AccessToken, so comments will come from the project's build service identity instead of the CodeRabbit user"
+        )?;
+    }
+    let connection = super::connect(pr, &auth.credential, settings)?;
+    let api = PullRequestApi::new(&connection.client, connection.pull_request.clone());
+    let head = git2::Oid::from_str(&review.head).unwrap_or_else(|_| git2::Oid::zero());
+    let line_lengths = LineLengths::of(repo, head, &review.findings);
+    let target_url = super::build_results_url(pr, settings);
+    let commit_status = config.reviews.commit_status;
+    let failed = fails(review, args);
+
+    let outcome = connection.runtime.block_on(async {
+        let pull_request = api.pull_request().await?;
+        if let Decision::Skip(reason) =
+            auto_review::decide(&pull_request, &config.reviews.auto_review, None)
+        {
+            if commit_status {
+                let status = azure::status(
+                    "review",
+                    "notApplicable",
+                    &format!("skipped: {reason}"),
+                    target_url.as_deref(),
+                    None,
+                );
+                api.post_status(&status).await?;
+            }
+            return Ok::<_, crate::azure_devops::ApiError>(Err(reason));
+        }
+        if commit_status {
+            api.post_status(&azure::status(
+                "review",
+                "pending",
+                "reviewing",
+                target_url.as_deref(),
+                None,
+            ))
+            .await?;
+        }
+        let publish_settings = azure::Settings {
+            max_comments: args.max_comments,
+            ..azure::Settings::default()
+        };
+        let report = azure::publish(&api, review, &publish_settings, &line_lengths).await?;
+        if report.remediation_resolved && commit_status {
+            let status = azure::status(
+                "remediation",
+                "succeeded",
+                "a later build succeeded",
+                target_url.as_deref(),
+                report.iteration,
+            );
+            api.post_status(&status).await?;
+        }
+        if commit_status {
+            let state = if failed && config.reviews.fail_commit_status {
+                "failed"
+            } else {
+                "succeeded"
+            };
+            let status = azure::status(
+                "review",
+                state,
+                &status_description(review),
+                target_url.as_deref(),
+                report.iteration,
+            );
+            api.post_status(&status).await?;
+        }
+        Ok(Ok(report))
+    })?;
+    tracing::info!(
+        requests = connection.client.requests_sent(),
+        "Azure DevOps requests"
+    );
+
+    let report = match outcome {
+        Err(reason) => {
+            writeln!(log, "skipped: {reason}; nothing posted")?;
+            return Ok(exit::OK);
+        }
+        Ok(report) => report,
+    };
+    pipeline_log::group(log, "CodeRabbit review")?;
+    print_review(log, review)?;
+    pipeline_log::end_group(log)?;
+    let error_from = args
+        .fail_on
+        .threshold()
+        .unwrap_or(Severity::Major)
+        .max(Severity::Trivial);
+    for finding in &review.findings {
+        pipeline_log::log_finding(log, finding, error_from)?;
+    }
+    writeln!(
+        log,
+        "posted {} new comment(s), {} already on the pull request, {} marked fixed, {} in the summary only",
+        report.created, report.already_there, report.marked_fixed, report.not_inline
+    )?;
+    attach_summary(log, review, settings)?;
+    if failed {
+        return Ok(exit::FINDINGS);
+    }
+    if !review.findings.is_empty() {
+        pipeline_log::complete(
+            log,
+            StepResult::SucceededWithIssues,
+            &status_description(review),
+        )?;
+    }
+    Ok(exit::OK)
+}
+
+fn print_review(log: &mut dyn Write, review: &Review) -> std::io::Result<()> {
+    let mut text = Vec::new();
+    publish::render(Format::Text, review, &mut text)?;
+    for line in String::from_utf8_lossy(&text).lines() {
+        writeln!(log, "{}", pipeline_log::defuse(line))?;
+    }
+    Ok(())
+}
+
+/// Writes the Markdown summary under the agent's temp directory and attaches it to the build.
+fn attach_summary(
+    log: &mut dyn Write,
+    review: &Review,
+    settings: &Settings,
+) -> std::io::Result<()> {
+    let Some(dir) = &settings.pipeline.temp_directory else {
+        return Ok(());
+    };
+    let path = dir.join("coderabbit-review-summary.md");
+    match std::fs::write(&path, publish::markdown::comment(review)) {
+        Ok(()) => pipeline_log::upload_summary(log, &path),
+        Err(err) => {
+            tracing::warn!(
+                "cannot write the build summary to {}: {err}",
+                path.display()
+            );
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The review on the pull request: one inline thread per finding (capped), the summary thread
+//! edited in place, and — since this build got as far as a review — the remediation threads of
+//! an earlier failed build resolved.
+
+use crate::azure_devops::{ApiError, PullRequestApi};
+use crate::finding::Finding;
+use crate::git::FileStatus;
+use crate::review::Review;
+
+use super::reconcile::Kind;
+use super::summary;
+use super::threads::{self, LineLengths, summary_thread};
+use super::writer::{SingleChange, ThreadWriter};
+
+/// How to publish.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_comments: usize,
+    pub concurrency: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_comments: 50,
+            concurrency: 8,
+        }
+    }
+}
+
+/// What a run did on the PR.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub created: usize,
+    pub already_there: usize,
+    pub marked_fixed: usize,
+    pub left_alone: usize,
+    pub not_inline: usize,
+    pub summary: SingleChange,
+    pub iteration: Option<u32>,
+    /// Remediation threads of an earlier failed build were open and are now resolved.
+    pub remediation_resolved: bool,
+}
+
+/// Posts `review` to the PR. `line_lengths` gives the UTF-16 length of the head lines the
+/// findings end on, for exclusive end offsets.
+pub async fn publish(
+    api: &PullRequestApi<'_>,
+    review: &Review,
+    settings: &Settings,
+    line_lengths: &LineLengths,
+) -> Result<Report, ApiError> {
+    let mut writer = ThreadWriter::open(api, settings.concurrency).await?;
+    // A summary that describes this head already knows the latest iteration.
+    if let Some(known) = writer
+        .single(Kind::Summary, None)
+        .filter(|s| s.head.as_deref() == Some(review.head.as_str()))
+        .and_then(|s| s.iteration)
+    {
+        writer.know_iteration(known);
+    }
+    let findings = &review.findings;
+    let changed: std::collections::HashSet<&str> = review
+        .files
+        .iter()
+        .filter(|f| f.status != FileStatus::Deleted)
+        .map(|f| f.path.as_str())
+        .collect();
+    let anchorable: Vec<bool> = findings
+        .iter()
+        .map(|f| changed.contains(f.path.as_str()))
+        .collect();
+    let inline = writer
+        .sync_inline(
+            Kind::Finding,
+            findings,
+            &anchorable,
+            settings.max_comments,
+            line_lengths,
+            &[],
+            None,
+        )
+        .await?;
+    let iteration = writer.iteration().await?;
+
+    // The summary, written last so that it describes what is on the PR.
+    let mut not_inline: Vec<(&Finding, &'static str)> = inline
+        .overflow
+        .iter()
+        .map(|&i| {
+            let why = if anchorable[i] {
+                summary::OVER_CAP
+            } else {
+                summary::NOT_IN_CHANGES
+            };
+            (&findings[i], why)
+        })
+        .collect();
+    not_inline.extend(review.unplaced.iter().map(|f| (f, summary::NOT_IN_SOURCE)));
+    let status = summary::Status {
+        iteration,
+        not_inline,
+        max_comments: settings.max_comments,
+    };
+    let content = summary::render(review, &status);
+    let properties = threads::summary_properties(&review.head, iteration);
+    let summary_change = writer
+        .sync_single(
+            Kind::Summary,
+            None,
+            content,
+            properties,
+            None,
+            |content, _| summary_thread(content, &review.head, iteration),
+        )
+        .await?;
+    let remediation_resolved = writer.resolve_all(Kind::Remediation).await?;
+    Ok(Report {
+        remediation_resolved,
+        created: inline.created,
+        already_there: inline.already_there,
+        marked_fixed: inline.marked_fixed,
+        left_alone: inline.left_alone,
+        not_inline: inline.overflow.len(),
+        summary: summary_change,
+        iteration,
+    })
+}

@@ -1,0 +1,324 @@
+//! The one writer of the agent's threads on a pull request, for the review, the remediation
+//! and the conversation alike: plan from what is actually there, then apply.
+//!
+//! It lists the threads once and recognises the agent's own by their properties. For inline
+//! threads of one kind it posts the findings whose fingerprints are not there yet (most severe
+//! first, capped), sets threads whose finding is gone to `fixed` unless a person touched them,
+//! and closes later copies that two racing runs left. For a single thread of a kind (a summary)
+//! it edits the oldest in place and closes the copies. Writes run concurrently, bounded. A
+//! create whose answer was lost (a 5xx or a dropped connection after the service may have stored
+//! it) is never simply repeated: the threads are listed again and only what is still missing is
+//! posted. Nothing is ever deleted. A run killed half-way is completed by the next one, because
+//! every decision starts from the threads that are there.
+
+use std::collections::{HashMap, HashSet};
+
+use futures_util::stream::{self, StreamExt};
+use serde_json::{Map, Value};
+
+use crate::azure_devops::models::{GitPullRequestCommentThread, ThreadStatus};
+use crate::azure_devops::{ApiError, PullRequestApi};
+use crate::finding::Finding;
+
+use super::reconcile::{Existing, Kind, plan_kind, recognise};
+use super::threads::{Anchor, LineLengths, inline_thread};
+
+/// What happened to the single thread of a kind (a summary).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SingleChange {
+    #[default]
+    Unchanged,
+    Created,
+    Edited,
+}
+
+/// What an inline sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InlineReport {
+    pub created: usize,
+    pub already_there: usize,
+    pub marked_fixed: usize,
+    pub left_alone: usize,
+    /// Indexes of the findings not posted inline (over the cap, or not anchorable).
+    pub overflow: Vec<usize>,
+}
+
+/// The agent's threads on one pull request, and the means to change them.
+pub struct ThreadWriter<'a> {
+    api: &'a PullRequestApi<'a>,
+    concurrency: usize,
+    existing: Vec<Existing>,
+    /// The latest iteration, once known (from a summary that describes the head, or asked).
+    iteration: Option<Option<u32>>,
+    tracking: Option<HashMap<String, u32>>,
+}
+
+impl<'a> ThreadWriter<'a> {
+    /// Lists the pull request's threads once.
+    pub async fn open(api: &'a PullRequestApi<'a>, concurrency: usize) -> Result<Self, ApiError> {
+        let threads = api.threads().await?;
+        Ok(ThreadWriter {
+            api,
+            concurrency: concurrency.max(1),
+            existing: threads.iter().filter_map(recognise).collect(),
+            iteration: None,
+            tracking: None,
+        })
+    }
+
+    /// The agent's threads as they were listed.
+    pub fn existing(&self) -> &[Existing] {
+        &self.existing
+    }
+
+    /// Tells the writer the latest iteration without asking the service (a summary thread that
+    /// describes this head already knows it).
+    pub fn know_iteration(&mut self, iteration: u32) {
+        self.iteration = Some(Some(iteration));
+    }
+
+    /// The PR's latest iteration, asked once.
+    pub async fn iteration(&mut self) -> Result<Option<u32>, ApiError> {
+        if let Some(known) = self.iteration {
+            return Ok(known);
+        }
+        let latest = self.api.iterations().await?.iter().map(|i| i.id).max();
+        self.iteration = Some(latest);
+        Ok(latest)
+    }
+
+    async fn anchors(&mut self) -> Result<(Option<u32>, &HashMap<String, u32>), ApiError> {
+        let iteration = self.iteration().await?;
+        if self.tracking.is_none() {
+            let ids = match iteration {
+                Some(iteration) => self.api.change_tracking_ids(iteration).await?,
+                None => HashMap::new(),
+            };
+            self.tracking = Some(ids);
+        }
+        Ok((iteration, self.tracking.get_or_insert_with(HashMap::new)))
+    }
+
+    /// Makes the inline threads of `kind` match `findings`: posts the new ones (at most
+    /// `max_new`, most severe first; `anchorable[i]` says whether finding `i` can be anchored on
+    /// the PR), marks the gone ones `fixed`, closes racing copies. `extra` properties go on
+    /// every new thread. A thread of `kind` with the `reserved` fingerprint (a summary of the
+    /// same kind) is not an inline thread and is left to [`Self::sync_single`].
+    #[allow(clippy::too_many_arguments)]
+    pub async fn sync_inline(
+        &mut self,
+        kind: Kind,
+        findings: &[Finding],
+        anchorable: &[bool],
+        max_new: usize,
+        line_lengths: &LineLengths,
+        extra: &[(&str, Value)],
+        reserved: Option<&str>,
+    ) -> Result<InlineReport, ApiError> {
+        let inline: Vec<Existing> = self
+            .existing
+            .iter()
+            .filter(|e| reserved.is_none() || e.fingerprint.as_deref() != reserved)
+            .cloned()
+            .collect();
+        let plan = plan_kind(kind, findings, anchorable, &inline, max_new);
+        let mut threads = Vec::with_capacity(plan.create.len());
+        if !plan.create.is_empty() {
+            let (iteration, tracking) = self.anchors().await?;
+            for &index in &plan.create {
+                let finding = &findings[index];
+                let anchor = Anchor {
+                    iteration,
+                    change_tracking_id: tracking.get(&finding.path).copied(),
+                    end_line_length: line_lengths
+                        .get(&finding.path, finding.end_line.max(finding.line)),
+                };
+                threads.push((
+                    finding.fingerprint.as_str(),
+                    inline_thread(kind, finding, anchor, extra),
+                ));
+            }
+        }
+        let statuses: Vec<(u32, ThreadStatus)> = plan
+            .mark_fixed
+            .iter()
+            .map(|&id| (id, ThreadStatus::Fixed))
+            .chain(
+                plan.close_duplicate
+                    .iter()
+                    .map(|&id| (id, ThreadStatus::Closed)),
+            )
+            .collect();
+        self.create_all(kind, threads).await?;
+        self.set_statuses(statuses).await?;
+        Ok(InlineReport {
+            created: plan.create.len(),
+            already_there: plan.existing.len(),
+            marked_fixed: plan.mark_fixed.len(),
+            left_alone: plan.left_alone.len(),
+            overflow: plan.overflow,
+        })
+    }
+
+    /// Posts `threads` (fingerprint, thread) concurrently; creates whose answer was lost are
+    /// checked against a fresh listing before they are posted again.
+    async fn create_all(
+        &self,
+        kind: Kind,
+        threads: Vec<(&str, GitPullRequestCommentThread)>,
+    ) -> Result<(), ApiError> {
+        let api = self.api;
+        let results: Vec<_> = stream::iter(threads)
+            .map(|(fingerprint, thread)| async move {
+                let result = api.create_thread(&thread).await.map(|_| ());
+                (fingerprint, thread, result)
+            })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        let mut retry = Vec::new();
+        for (fingerprint, thread, result) in results {
+            match result {
+                Ok(()) => {}
+                Err(err) if err.is_ambiguous() => retry.push((fingerprint, thread)),
+                Err(err) => return Err(err),
+            }
+        }
+        if retry.is_empty() {
+            return Ok(());
+        }
+        // The service may have stored some of them before failing: look before writing again.
+        let there = self.fingerprints_now(kind).await?;
+        for (fingerprint, thread) in retry {
+            if !there.contains(fingerprint) {
+                api.create_thread(&thread).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn fingerprints_now(&self, kind: Kind) -> Result<HashSet<String>, ApiError> {
+        Ok(self
+            .api
+            .threads()
+            .await?
+            .iter()
+            .filter_map(recognise)
+            .filter(|e| e.kind == kind)
+            .filter_map(|e| e.fingerprint)
+            .collect())
+    }
+
+    async fn set_statuses(&self, statuses: Vec<(u32, ThreadStatus)>) -> Result<(), ApiError> {
+        let api = self.api;
+        let results: Vec<Result<(), ApiError>> = stream::iter(statuses)
+            .map(|(id, status)| async move { api.set_thread_status(id, status).await })
+            .buffer_unordered(self.concurrency)
+            .collect()
+            .await;
+        results.into_iter().collect()
+    }
+
+    /// Sets the active threads of `kind` that no person touched to `fixed`; returns whether any
+    /// thread of that kind was still active.
+    pub async fn resolve_all(&self, kind: Kind) -> Result<bool, ApiError> {
+        let open: Vec<&Existing> = self
+            .existing
+            .iter()
+            .filter(|e| e.kind == kind && e.status == ThreadStatus::Active)
+            .collect();
+        let statuses = open
+            .iter()
+            .filter(|t| !t.touched_by_person)
+            .map(|t| (t.id, ThreadStatus::Fixed))
+            .collect();
+        self.set_statuses(statuses).await?;
+        Ok(!open.is_empty())
+    }
+
+    /// The oldest thread of `kind` (with `fingerprint`, when given).
+    pub fn single(&self, kind: Kind, fingerprint: Option<&str>) -> Option<&Existing> {
+        self.copies(kind, fingerprint).into_iter().next()
+    }
+
+    fn copies(&self, kind: Kind, fingerprint: Option<&str>) -> Vec<&Existing> {
+        let mut copies: Vec<&Existing> = self
+            .existing
+            .iter()
+            .filter(|e| e.kind == kind)
+            .filter(|e| fingerprint.is_none_or(|fp| e.fingerprint.as_deref() == Some(fp)))
+            .collect();
+        copies.sort_by_key(|e| e.id);
+        copies
+    }
+
+    /// Makes the single thread of `kind` (and `fingerprint`) say `content`: edits the oldest in
+    /// place (and its `properties`, when they changed; `status` when it is set and differs),
+    /// creates it when there is none (`new_thread` builds it), closes later copies no person
+    /// touched.
+    pub async fn sync_single(
+        &self,
+        kind: Kind,
+        fingerprint: Option<&str>,
+        content: String,
+        properties: Map<String, Value>,
+        status: Option<ThreadStatus>,
+        new_thread: impl FnOnce(String, Map<String, Value>) -> GitPullRequestCommentThread,
+    ) -> Result<SingleChange, ApiError> {
+        let copies = self.copies(kind, fingerprint);
+        let extra: Vec<(u32, ThreadStatus)> = copies
+            .iter()
+            .skip(1)
+            .filter(|e| !e.touched_by_person && e.status != ThreadStatus::Closed)
+            .map(|e| (e.id, ThreadStatus::Closed))
+            .collect();
+        self.set_statuses(extra).await?;
+        let change = match copies.first() {
+            Some(existing) => {
+                let mut change = SingleChange::Unchanged;
+                if existing.content.as_deref() != Some(content.as_str())
+                    && let Some(comment) = existing.comment_id
+                {
+                    self.api.edit_comment(existing.id, comment, content).await?;
+                    change = SingleChange::Edited;
+                }
+                if !existing.has_properties(&properties) {
+                    self.api
+                        .set_thread_properties(existing.id, properties)
+                        .await?;
+                    change = SingleChange::Edited;
+                }
+                if let Some(status) = status.filter(|s| *s != existing.status) {
+                    self.api.set_thread_status(existing.id, status).await?;
+                    change = SingleChange::Edited;
+                }
+                change
+            }
+            None => {
+                let thread = new_thread(content, properties);
+                match self.api.create_thread(&thread).await {
+                    Ok(_) => {}
+                    Err(err) if err.is_ambiguous() => {
+                        let there =
+                            self.api
+                                .threads()
+                                .await?
+                                .iter()
+                                .filter_map(recognise)
+                                .any(|e| {
+                                    e.kind == kind
+                                        && fingerprint
+                                            .is_none_or(|fp| e.fingerprint.as_deref() == Some(fp))
+                                });
+                        if !there {
+                            self.api.create_thread(&thread).await?;
+                        }
+                    }
+                    Err(err) => return Err(err),
+                }
+                SingleChange::Created
+            }
+        };
+        Ok(change)
+    }
+}

@@ -1,0 +1,272 @@
+//! The environment, read once: where the agent runs (the pipeline context), which credential
+//! it uses, how it reaches the network, the plan, the language model settings and the agent's
+//! own variables. Every other module receives these typed settings; none reads the environment
+//! itself (ripgrep's `LowArgs`/`HiArgs`, reviewdog's `cienv`).
+//!
+//! LLM settings and credentials come only from here — the pipeline — never from
+//! `.coderabbit.yaml`: a pull request must not be able to redirect the agent's keys.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::azure_devops::{AgentProxy, Credential, NetworkSettings};
+use crate::context::Context;
+use crate::credentials::Credentials;
+use crate::error::UserError;
+use crate::git::{FetchAuth, FetchCredential};
+
+/// The subscription plan (`CODERABBIT_PLAN`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Plan {
+    #[default]
+    Free,
+    Pro,
+}
+
+/// Which language model provider (`CODERABBIT_LLM_PROVIDER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LlmProvider {
+    /// Any OpenAI-compatible Chat Completions server (OpenAI, Ollama, vLLM, LM Studio, LiteLLM).
+    OpenAi,
+    /// Azure OpenAI: `{endpoint}/openai/deployments/{deployment}/chat/completions`.
+    AzureOpenAi,
+    /// Anthropic's Messages API.
+    Anthropic,
+}
+
+impl LlmProvider {
+    /// The names the task and `CODERABBIT_LLM_PROVIDER` accept, `none` first.
+    pub const NAMES: [&'static str; 4] = ["none", "openai", "azure-openai", "anthropic"];
+
+    fn parse(name: &str) -> Result<Option<Self>, UserError> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "" | "none" => Ok(None),
+            "openai" => Ok(Some(LlmProvider::OpenAi)),
+            "azure-openai" | "azure_openai" | "azureopenai" => Ok(Some(LlmProvider::AzureOpenAi)),
+            "anthropic" => Ok(Some(LlmProvider::Anthropic)),
+            other => Err(UserError::new(format!(
+                "CODERABBIT_LLM_PROVIDER is `{other}`, which is not a provider: use one of {}",
+                Self::NAMES.join(", ")
+            ))),
+        }
+    }
+}
+
+/// The language model settings, as the pipeline gave them (validated when the reviewer starts).
+#[derive(Clone, Default)]
+pub struct LlmEnv {
+    pub provider: Option<String>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<String>,
+    pub api_version: Option<String>,
+    pub token_budget: Option<String>,
+}
+
+impl std::fmt::Debug for LlmEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LlmEnv")
+            .field("provider", &self.provider)
+            .field("base_url", &self.base_url)
+            .field("model", &self.model)
+            .field("api_key", &self.api_key.as_ref().map(|_| "***"))
+            .field("api_version", &self.api_version)
+            .field("token_budget", &self.token_budget)
+            .finish()
+    }
+}
+
+impl LlmEnv {
+    /// The provider, if one is configured; one sentence when the name is not a provider.
+    pub fn provider(&self) -> Result<Option<LlmProvider>, UserError> {
+        LlmProvider::parse(self.provider.as_deref().unwrap_or_default())
+    }
+}
+
+/// The agent's own variables, beyond the pull request context.
+#[derive(Debug, Clone, Default)]
+pub struct Pipeline {
+    /// `TF_BUILD=True`: the agent runs inside Azure Pipelines (logging commands apply).
+    pub in_pipeline: bool,
+    /// `SYSTEM_COLLECTIONURI`, also outside PR builds (for `doctor`).
+    pub collection_uri: Option<String>,
+    /// `SYSTEM_TEAMPROJECT`: the project's name, for links people open.
+    pub team_project: Option<String>,
+    /// `BUILD_SOURCESDIRECTORY`: the checkout.
+    pub sources_directory: Option<PathBuf>,
+    /// `AGENT_TEMPDIRECTORY`: where the build summary file is written.
+    pub temp_directory: Option<PathBuf>,
+    /// `SYSTEM_TASKINSTANCEID`: the agent's own step, left out of a failed build's steps.
+    pub task_instance_id: Option<String>,
+    /// `SYSTEM_PULLREQUEST_ISFORK=True`: secrets are not available.
+    pub is_fork: bool,
+    /// `GIT_CONFIG_COUNT`: configuration entries the environment already passes to git.
+    pub git_config_count: usize,
+}
+
+/// Everything the agent takes from its environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub context: Context,
+    pub credentials: Credentials,
+    pub network: NetworkSettings,
+    pub plan: Plan,
+    pub llm: LlmEnv,
+    pub pipeline: Pipeline,
+    /// `NO_COLOR` set and not empty.
+    pub no_color: bool,
+}
+
+impl Settings {
+    /// The credential to fetch missing history from `origin` with: the same one the agent
+    /// presents to the REST API.
+    pub fn fetch_auth(&self) -> FetchAuth {
+        let credential = match &self.credentials.auth {
+            Ok(auth) => match &auth.credential {
+                Credential::Pat(pat) => FetchCredential::Pat(pat.clone()),
+                Credential::Bearer(token) => FetchCredential::Bearer(token.clone()),
+            },
+            Err(_) => FetchCredential::None,
+        };
+        FetchAuth {
+            credential,
+            existing_config_entries: self.pipeline.git_config_count,
+        }
+    }
+
+    /// Reads the process environment.
+    pub fn from_env() -> Self {
+        Self::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// Reads the settings through `lookup` (the environment, or a map in tests).
+    pub fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Self {
+        let var = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let is_true = |name: &str| var(name).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+        let seconds = |name: &str, default: u64| {
+            var(name)
+                .and_then(|v| v.parse::<u64>().ok())
+                .map_or(Duration::from_secs(default), Duration::from_secs)
+        };
+        let agent_proxy = var("AGENT_PROXYURL").map(|url| AgentProxy {
+            url,
+            username: var("AGENT_PROXYUSERNAME"),
+            password: var("AGENT_PROXYPASSWORD"),
+            bypass: var("AGENT_PROXYBYPASSLIST")
+                .and_then(|list| serde_json::from_str::<Vec<String>>(&list).ok())
+                .unwrap_or_default(),
+        });
+        let standard_proxy = [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ]
+        .iter()
+        .any(|name| lookup(name).is_some());
+        let network = NetworkSettings {
+            allow_insecure_http: is_true("CODERABBIT_ALLOW_INSECURE_HTTP"),
+            // The standard variables win; reqwest reads them itself, NO_PROXY included.
+            agent_proxy: agent_proxy.filter(|_| !standard_proxy),
+            timeout: seconds("CODERABBIT_HTTP_TIMEOUT_SECS", 30),
+            max_wait: seconds("CODERABBIT_MAX_RETRY_WAIT_SECS", 120),
+        };
+        let plan = match var("CODERABBIT_PLAN") {
+            Some(p) if p.eq_ignore_ascii_case("pro") => Plan::Pro,
+            _ => Plan::Free,
+        };
+        let llm = LlmEnv {
+            provider: var("CODERABBIT_LLM_PROVIDER"),
+            base_url: var("CODERABBIT_LLM_BASE_URL"),
+            model: var("CODERABBIT_LLM_MODEL"),
+            api_key: var("CODERABBIT_LLM_API_KEY"),
+            api_version: var("CODERABBIT_LLM_API_VERSION"),
+            token_budget: var("CODERABBIT_LLM_TOKEN_BUDGET"),
+        };
+        let pipeline = Pipeline {
+            in_pipeline: is_true("TF_BUILD"),
+            collection_uri: var("SYSTEM_COLLECTIONURI"),
+            team_project: var("SYSTEM_TEAMPROJECT"),
+            sources_directory: var("BUILD_SOURCESDIRECTORY").map(PathBuf::from),
+            temp_directory: var("AGENT_TEMPDIRECTORY").map(PathBuf::from),
+            task_instance_id: var("SYSTEM_TASKINSTANCEID"),
+            is_fork: is_true("SYSTEM_PULLREQUEST_ISFORK"),
+            git_config_count: var("GIT_CONFIG_COUNT")
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0),
+        };
+        Settings {
+            context: Context::from_lookup(lookup),
+            credentials: Credentials::from_lookup(lookup),
+            network,
+            plan,
+            llm,
+            pipeline,
+            no_color: lookup("NO_COLOR").is_some_and(|v| !v.is_empty()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Settings {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(&|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn plan_provider_and_pipeline_variables() {
+        let s = settings(&[
+            ("CODERABBIT_PLAN", "PRO"),
+            ("CODERABBIT_LLM_PROVIDER", "azure-openai"),
+            ("TF_BUILD", "True"),
+            ("SYSTEM_PULLREQUEST_ISFORK", "true"),
+            ("GIT_CONFIG_COUNT", "2"),
+        ]);
+        assert_eq!(s.plan, Plan::Pro);
+        assert_eq!(s.llm.provider().unwrap(), Some(LlmProvider::AzureOpenAi));
+        assert!(s.pipeline.in_pipeline && s.pipeline.is_fork);
+        assert_eq!(s.pipeline.git_config_count, 2);
+        assert_eq!(settings(&[]).plan, Plan::Free);
+        assert_eq!(settings(&[]).llm.provider().unwrap(), None);
+    }
+
+    #[test]
+    fn an_unknown_provider_is_one_sentence() {
+        let s = settings(&[("CODERABBIT_LLM_PROVIDER", "gpt")]);
+        let err = s.llm.provider().unwrap_err().to_string();
+        assert!(
+            err.contains("`gpt`") && err.contains("azure-openai"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_agent_proxy_applies_unless_a_standard_variable_is_set() {
+        let s = settings(&[("AGENT_PROXYURL", "http://proxy:8080")]);
+        assert!(s.network.agent_proxy.is_some());
+        let s = settings(&[
+            ("AGENT_PROXYURL", "http://proxy:8080"),
+            ("HTTPS_PROXY", "http://other:3128"),
+        ]);
+        assert!(s.network.agent_proxy.is_none());
+    }
+
+    #[test]
+    fn the_api_key_never_shows_in_debug_output() {
+        let s = settings(&[("CODERABBIT_LLM_API_KEY", "sk-secret-value")]);
+        assert!(!format!("{s:?}").contains("sk-secret-value"));
+    }
+}

@@ -63,8 +63,12 @@ impl<'a> DiffIndex<'a> {
     }
 }
 
-/// Keeps the findings that pass the mode and reach `min_severity`; counts the others per
-/// source and reason.
+/// Keeps the findings that pass the mode and, for the agent's own findings (built-in and AI),
+/// reach `min_severity`; counts the others per source and reason.
+///
+/// The profile's floor is the agent's judgement of its own findings. Another tool's findings
+/// were imported on purpose, at the levels that tool was configured to report: they are all
+/// kept (`--fail-on` and `--max-comments` still apply to them).
 pub fn apply(
     findings: Vec<Finding>,
     index: &DiffIndex<'_>,
@@ -75,7 +79,8 @@ pub fn apply(
     let kept = findings
         .into_iter()
         .filter(|f| {
-            let reason = if f.severity < min_severity {
+            let own = matches!(f.source.as_str(), "builtin" | "llm");
+            let reason = if own && f.severity < min_severity {
                 DropReason::BelowProfile
             } else if !index.keeps(mode, &f.path, f.line, f.end_line) {
                 DropReason::OutsideFilterMode
@@ -146,5 +151,50 @@ mod tests {
         assert!(index.keeps(FilterMode::File, "src/a.rs", 12, 12));
         assert!(!index.keeps(FilterMode::File, "other.rs", 1, 1));
         assert!(index.keeps(FilterMode::Nofilter, "other.rs", 1, 1));
+    }
+
+    fn finding(source: &str, severity: Severity, line: u32) -> Finding {
+        Finding {
+            path: "src/a.rs".into(),
+            line,
+            end_line: line,
+            severity,
+            category: crate::finding::Category::Correctness,
+            rule: "r".into(),
+            source: source.into(),
+            message: "m".into(),
+            suggestion: None,
+            fingerprint: crate::finding::Fingerprint(String::new()),
+        }
+    }
+
+    #[test]
+    fn the_profile_floor_applies_to_the_agents_findings_not_to_imported_ones() {
+        let files = diff();
+        let index = DiffIndex::new(&files);
+        let findings = vec![
+            finding("builtin", Severity::Info, 5),
+            finding("eslint", Severity::Info, 5),
+            finding("eslint", Severity::Major, 12),
+        ];
+        let (kept, dropped) = apply(findings, &index, FilterMode::Added, Severity::Minor);
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].source, "eslint");
+        assert_eq!(kept[0].line, 5);
+        assert_eq!(
+            dropped,
+            [
+                Dropped {
+                    source: "builtin".into(),
+                    reason: DropReason::BelowProfile,
+                    count: 1
+                },
+                Dropped {
+                    source: "eslint".into(),
+                    reason: DropReason::OutsideFilterMode,
+                    count: 1
+                }
+            ]
+        );
     }
 }

@@ -334,6 +334,15 @@ fn details(review: &Review) -> String {
         }
     }
     let _ = writeln!(md, "- Lowest severity reported: {}", review.min_severity);
+    for dropped in review.dropped.iter().filter(|d| d.source != "builtin") {
+        let _ = writeln!(
+            md,
+            "- Left out: {} finding(s) of {} that {}",
+            dropped.count,
+            inline(&dropped.source),
+            dropped.reason.describe()
+        );
+    }
     if !review.config_problems.is_empty() {
         let _ = writeln!(
             md,

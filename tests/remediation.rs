@@ -441,3 +441,121 @@ fn benchmark_ten_failed_logs_of_2000_lines() {
         setup.ado.request_count()
     );
 }
+
+#[test]
+fn dry_run_prints_what_it_would_post_and_writes_nothing() {
+    let setup = setup();
+    let output = run(command(&setup, "remediate", TOKEN, "pro")
+        .arg("--dry-run")
+        .arg("--format")
+        .arg("json"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    setup.ado.assert_no_violations();
+    let writes: Vec<String> = setup
+        .ado
+        .requests()
+        .iter()
+        .filter(|r| r.method != "GET")
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "no write request: {writes:?}");
+    assert!(setup.ado.threads(1).is_empty());
+    let doc: Value = serde_json::from_str(&stdout(&output)).expect("JSON on stdout");
+    let inline: Vec<(String, u64)> = doc["inline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inline,
+        [
+            ("src/app.rs".to_owned(), 21),
+            ("src/merge.rs".to_owned(), 2)
+        ],
+        "the errors on lines of the PR, at S lines"
+    );
+    assert!(doc["summary"].as_str().unwrap().contains("Build 42 failed"));
+
+    let text = run(command(&setup, "remediate", TOKEN, "pro").arg("--dry-run"));
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    assert!(stdout(&text).contains("src/app.rs:21"), "{}", stdout(&text));
+    assert!(setup.ado.threads(1).is_empty());
+}
+
+#[test]
+fn options_that_remediate_would_ignore_are_refused() {
+    let setup = setup();
+    for option in [
+        &["--fail-on", "major"][..],
+        &["--findings", "report.sarif"],
+        &["--max-comments", "3"],
+        &["--format", "sarif"],
+    ] {
+        let output = run(command(&setup, "remediate", TOKEN, "pro").args(option));
+        assert_eq!(output.status.code(), Some(2), "{option:?}");
+        assert!(setup.ado.requests().is_empty(), "{option:?}");
+    }
+}
+
+/// A thread as a client would post it: its comments' text and its properties.
+fn as_posted(thread: &Value) -> Value {
+    let mut posted = serde_json::json!({
+        "comments": [{"content": content(thread), "commentType": "text", "parentCommentId": 0}],
+        "properties": {},
+    });
+    for (key, value) in thread["properties"].as_object().into_iter().flatten() {
+        let inner = value.get("$value").unwrap_or(value).clone();
+        posted["properties"][key] = serde_json::json!({"type": "System.String", "value": inner});
+    }
+    for key in ["status", "threadContext", "pullRequestThreadContext"] {
+        if !thread[key].is_null() {
+            posted[key] = thread[key].clone();
+        }
+    }
+    posted
+}
+
+#[test]
+fn copies_of_remediation_left_by_two_runs_that_raced_are_closed_by_the_next() {
+    let setup = setup();
+    assert_eq!(remediate(&setup, TOKEN, "pro").status.code(), Some(0));
+    let threads = remediation_threads(&setup);
+    let inline = threads
+        .iter()
+        .find(|t| t["threadContext"]["filePath"] == "/src/app.rs")
+        .expect("inline remediation")
+        .clone();
+    let summary = threads
+        .iter()
+        .find(|t| !t["threadContext"]["filePath"].is_string())
+        .expect("remediation summary")
+        .clone();
+    let identity = Identity::new(
+        "CodeRabbit",
+        "coderabbit@example.com",
+        "c0de4abb-1700-4000-8000-000000000001",
+    );
+    let copy = setup.ado.add_thread_as(1, &identity, as_posted(&inline));
+    let summary_copy = setup.ado.add_thread_as(1, &identity, as_posted(&summary));
+
+    assert_eq!(remediate(&setup, TOKEN, "pro").status.code(), Some(0));
+    setup.ado.assert_no_violations();
+    let threads = remediation_threads(&setup);
+    let status = |id: u64| {
+        threads
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| t["status"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(status(u64::from(copy)), "closed");
+    assert_eq!(status(u64::from(summary_copy)), "closed");
+    assert_eq!(status(inline["id"].as_u64().unwrap()), "active");
+    assert_eq!(status(summary["id"].as_u64().unwrap()), "active");
+}

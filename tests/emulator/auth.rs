@@ -88,10 +88,6 @@ impl Tokens {
         token.denied.push(permission);
     }
 
-    pub(super) fn revoke(&mut self, secret: &str) {
-        self.by_secret.remove(secret);
-    }
-
     /// The token the request carries in `Authorization`, if it is a valid one.
     pub(super) fn authenticate(&self, authorization: Option<&str>) -> Option<&Token> {
         let secret = secret_of(authorization?)?;

@@ -3,7 +3,7 @@
 //! It is a real HTTP/1.1 server on `127.0.0.1` (a random port) that runs on its own thread with its
 //! own tokio runtime, so a test can point the real `coderabbit-agent` binary at it through
 //! `SYSTEM_COLLECTIONURI` and then inspect what the binary left on the pull request. It behaves like
-//! the service as `../shared/specs/README.md` describes it, quirks included:
+//! the service as `tests/reference/README.md` describes it, quirks included:
 //!
 //! - **Every request is checked against the official REST 7.1 reference** (`git.json`,
 //!   `build.json`, `core.json`): the route (method + path template, project segment optional where
@@ -53,10 +53,6 @@
 //! that starts using a new call extends the emulator first. Not emulated: work items by id (no
 //! `wit` reference here), `$compareTo` on iteration changes (ignored), and thread position tracking
 //! for `$iteration`/`$baseIteration` (threads come back at their creation position).
-//!
-//! This module is compiled into each test crate that declares `mod emulator;`; a crate uses only
-//! part of it, hence the `dead_code` allowance.
-#![allow(dead_code)]
 
 mod auth;
 mod clock;
@@ -528,14 +524,6 @@ impl Emulator {
         format!("http://{}/{}/", self.address, self.organization)
     }
 
-    pub fn address(&self) -> SocketAddr {
-        self.address
-    }
-
-    pub fn organization(&self) -> &str {
-        &self.organization
-    }
-
     fn world(&self) -> MutexGuard<'_, World> {
         self.shared.world()
     }
@@ -555,18 +543,7 @@ impl Emulator {
         self.world().tokens.deny(token, permission);
     }
 
-    /// Makes `token` invalid again (an expired or revoked PAT).
-    pub fn revoke_token(&self, token: &str) {
-        self.world().tokens.revoke(token);
-    }
-
     // ----- seeding ----------------------------------------------------------------------------
-
-    /// Adds a project with a chosen id (GUID). [`Emulator::add_repository`] creates projects on
-    /// its own; this is for a test that needs `SYSTEM_TEAMPROJECTID` to be a known value.
-    pub fn add_project(&self, name: &str, id: &str) {
-        self.world().organization.add_project(name, id);
-    }
 
     /// Adds a repository to `project` (created if new).
     pub fn add_repository(&self, project: &str, repository_id: &str, name: &str) {
@@ -658,11 +635,6 @@ impl Emulator {
         self.world().organization.statuses_json(pull_request_id)
     }
 
-    /// The pull request, as `GET …/pullRequests/{id}` returns it.
-    pub fn pull_request(&self, pull_request_id: u32) -> Value {
-        self.world().organization.pull_request_json(pull_request_id)
-    }
-
     /// The pull request's properties, as `GET …/properties` returns them (`{"count", "value"}`).
     pub fn pull_request_properties(&self, pull_request_id: u32) -> Value {
         self.world().organization.properties_json(pull_request_id)
@@ -679,11 +651,6 @@ impl Emulator {
     /// Every request received so far (also those answered by an injected fault).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.world().requests.clone()
-    }
-
-    /// Forgets the request log (not the counters).
-    pub fn clear_requests(&self) {
-        self.world().requests.clear();
     }
 
     /// Requests received since the start or the last [`Emulator::reset_counters`].
@@ -758,11 +725,6 @@ impl Emulator {
     /// 503: a run cut off half-way.
     pub fn fail_after_writes(&self, n: usize) {
         self.world().faults.fail_after_writes(n, Fault::Status(503));
-    }
-
-    /// Like [`Emulator::fail_after_writes`], but the connections are dropped.
-    pub fn drop_after_writes(&self, n: usize) {
-        self.world().faults.fail_after_writes(n, Fault::Drop);
     }
 
     /// Removes every pending fault and the latency.

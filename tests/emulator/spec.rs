@@ -1,4 +1,4 @@
-//! The official Azure DevOps REST 7.1 reference (`../shared/specs/azure-devops-rest/7.1`), loaded
+//! The official Azure DevOps REST 7.1 reference (`tests/reference/azure-devops-rest/7.1`), loaded
 //! once per process: the route table (method, path template, parameters, OAuth scopes,
 //! `api-version`) and a strict copy of the schemas that request bodies are validated against.
 //!
@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 
 const SPEC_DIR: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/specs/azure-devops-rest"
+    "/tests/reference/azure-devops-rest"
 );
 
 /// The reference, parsed once per process.

@@ -1,6 +1,5 @@
 //! Shared test support: scripted git repositories made with the real `git`, a parser for
 //! `git diff` output, and a runner for the real binary.
-#![allow(dead_code)]
 
 pub mod proxy;
 pub mod pull_request;

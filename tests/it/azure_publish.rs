@@ -1,0 +1,946 @@
+//! The review posted to a pull request, end to end: the real binary in a PR build environment
+//! against the Azure DevOps emulator, on fixture repositories that look like an Azure Repos PR
+//! checkout. Every request the binary makes is validated against the official 7.1 reference.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Output;
+use std::time::{Duration, Instant};
+
+use crate::emulator::{Emulator, Identity, IterationSeed, PullRequestSeed};
+use crate::support::pull_request::{PullRequestFixture, marker};
+use crate::support::{agent, run, stderr, stdout};
+use base64::Engine as _;
+use serde_json::Value;
+
+/// A stand-in token: not a real credential format.
+const TOKEN: &str = "fake-token-for-the-emulator-0001";
+const REPOSITORY_ID: &str = "3a1c5e6f-1111-4222-8333-944455556666";
+
+struct Setup {
+    ado: Emulator,
+    fixture: PullRequestFixture,
+    work: tempfile::TempDir,
+    temp: tempfile::TempDir,
+}
+
+fn feature_files() -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "src/merge.rs",
+            marker(&[
+                "fn a() {}\n<<<<<<",
+                "< HEAD\nlet a = 1;\n=======\nlet a = 2;\n>>>>>>",
+                "> feature\n",
+            ]),
+        ),
+        (
+            "web/app.test.js",
+            marker(&[
+                "describe(\"app\", () => {\n  it.on",
+                "ly(\"works\", () => {\n    expect(1).toBe(1);\n  });\n});\n",
+            ]),
+        ),
+        (
+            "src/debug.rs",
+            marker(&["pub fn show(x: u32) -> u32 {\n    d", "bg!(x)\n}\n"]),
+        ),
+    ]
+}
+
+fn seed(fixture: &PullRequestFixture, draft: bool) -> PullRequestSeed {
+    PullRequestSeed {
+        title: "Add the feature".into(),
+        is_draft: draft,
+        ..PullRequestSeed::at(
+            &fixture.source,
+            &fixture.target,
+            &fixture.fork_point,
+            &fixture.merge,
+            &fixture.changes(),
+        )
+    }
+}
+
+fn setup_with(files: &[(&str, String)], depth: Option<u32>, draft: bool) -> Setup {
+    let fixture = PullRequestFixture::new(files);
+    let ado = Emulator::start();
+    ado.add_token(
+        TOKEN,
+        Identity::new(
+            "CodeRabbit",
+            "coderabbit@example.com",
+            "c0de4abb-1700-4000-8000-000000000001",
+        ),
+        &["code_read", "code_write"],
+    );
+    ado.add_repository("project", REPOSITORY_ID, "app");
+    ado.add_pull_request(seed(&fixture, draft));
+    let work = fixture.checkout(depth);
+    Setup {
+        ado,
+        fixture,
+        work,
+        temp: tempfile::tempdir().expect("tempdir"),
+    }
+}
+
+fn setup() -> Setup {
+    setup_with(&feature_files(), None, false)
+}
+
+/// The binary as a PR build step runs it: the predefined variables of PR 1, in the checkout.
+fn in_pipeline(setup: &Setup, args: &[&str]) -> std::process::Command {
+    let mut command = agent(setup.work.path());
+    command.args(args);
+    for (key, value) in setup.ado.pipeline_env(1) {
+        command.env(key, value);
+    }
+    command.env("BUILD_SOURCESDIRECTORY", setup.work.path());
+    command
+}
+
+fn review(setup: &Setup, token: &str, args: &[&str]) -> Output {
+    let mut command = in_pipeline(setup, &["review"]);
+    command
+        .args(args)
+        .env("BUILD_BUILDID", "42")
+        .env("AGENT_TEMPDIRECTORY", setup.temp.path())
+        .env("CODERABBIT_PAT", token)
+        .env("CODERABBIT_MAX_RETRY_WAIT_SECS", "20");
+    run(&mut command)
+}
+
+fn dry_run_findings(setup: &Setup) -> Vec<Value> {
+    let output = review(setup, TOKEN, &["--dry-run", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let value: Value = serde_json::from_slice(&output.stdout).expect("json");
+    value["findings"].as_array().cloned().unwrap_or_default()
+}
+
+fn property(thread: &Value, key: &str) -> Option<String> {
+    let value = &thread["properties"][key];
+    let inner = value.get("$value").unwrap_or(value);
+    match inner {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn ours<'a>(threads: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    threads
+        .iter()
+        .filter(|t| property(t, "CodeRabbit.Kind").as_deref() == Some(kind))
+        .collect()
+}
+
+fn assert_ok(output: &Output) {
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
+
+/// The token never appears in output or in a request body, raw or as its Basic header.
+fn assert_no_leak(setup: &Setup, outputs: &[&Output]) {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!(":{TOKEN}"));
+    for output in outputs {
+        for (name, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+            let text = String::from_utf8_lossy(bytes);
+            let masked: String = text
+                .lines()
+                .filter(|l| !l.starts_with("##vso[task.setsecret]"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(!masked.contains(TOKEN), "token in {name}");
+            assert!(!masked.contains(&basic), "Basic form in {name}");
+        }
+    }
+    for request in setup.ado.requests() {
+        let body = request.body_text();
+        assert!(
+            !body.contains(TOKEN) && !body.contains(&basic),
+            "token in a {} {} body",
+            request.method,
+            request.path
+        );
+        assert!(
+            !request.path.contains(TOKEN) && !request.query.contains(TOKEN),
+            "token in a URL"
+        );
+    }
+}
+
+#[test]
+fn first_review_posts_each_finding_on_its_source_line_with_a_summary_and_a_status() {
+    let setup = setup();
+    let expected = dry_run_findings(&setup);
+    assert!(expected.len() >= 4, "fixture findings: {expected:?}");
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    setup.ado.assert_no_violations();
+
+    let out = stdout(&output);
+    assert!(
+        out.starts_with("##vso[task.setsecret]"),
+        "masking comes first: {out}"
+    );
+    assert!(out.contains("##vso[task.logissue type="), "{out}");
+    assert!(out.contains("##vso[task.uploadsummary]"), "{out}");
+    assert!(
+        out.contains("##vso[task.complete result=SucceededWithIssues;]"),
+        "{out}"
+    );
+
+    let threads = setup.ado.threads(1);
+    let findings = ours(&threads, "finding");
+    assert_eq!(findings.len(), expected.len());
+    for finding in &expected {
+        let fingerprint = finding["fingerprint"].as_str().expect("fingerprint");
+        let thread = findings
+            .iter()
+            .find(|t| property(t, "CodeRabbit.Fingerprint").as_deref() == Some(fingerprint))
+            .unwrap_or_else(|| panic!("no thread for {finding}"));
+        let context = &thread["threadContext"];
+        assert_eq!(
+            context["filePath"],
+            format!("/{}", finding["path"].as_str().unwrap_or_default())
+        );
+        assert_eq!(context["rightFileStart"]["line"], finding["line"]);
+        assert_eq!(context["rightFileStart"]["offset"], 1);
+        assert_eq!(context["rightFileEnd"]["line"], finding["end_line"]);
+        assert!(
+            thread["pullRequestThreadContext"]["changeTrackingId"]
+                .as_u64()
+                .is_some(),
+            "{thread}"
+        );
+        assert_eq!(
+            thread["pullRequestThreadContext"]["iterationContext"]["secondComparingIteration"],
+            1
+        );
+        assert_eq!(thread["status"], "active");
+        assert_eq!(
+            property(
+                thread,
+                "Microsoft.TeamFoundation.Discussion.SupportsMarkdown"
+            )
+            .as_deref(),
+            Some("1")
+        );
+        let content = thread["comments"][0]["content"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            !content.contains(fingerprint),
+            "bookkeeping stays out of the text"
+        );
+        assert_eq!(thread["comments"][0]["author"]["displayName"], "CodeRabbit");
+    }
+    // Lines are S-side: the FIXME is line 21 of src/app.rs in S (31 in the merge commit).
+    let fixme = expected
+        .iter()
+        .find(|f| f["path"] == "src/app.rs")
+        .expect("FIXME finding");
+    assert_eq!(fixme["line"], 21);
+    // The focused test carries a suggestion covering exactly its line.
+    let focused = findings
+        .iter()
+        .find(|t| t["threadContext"]["filePath"] == "/web/app.test.js")
+        .expect("focused test thread");
+    let content = focused["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        content.contains("```suggestion\n  it(\"works\", () => {\n```"),
+        "{content}"
+    );
+    assert_eq!(
+        focused["threadContext"]["rightFileStart"]["line"],
+        focused["threadContext"]["rightFileEnd"]["line"]
+    );
+    assert_eq!(
+        focused["threadContext"]["rightFileEnd"]["offset"],
+        "  it.only(\"works\", () => {".len() + 1
+    );
+
+    let summaries = ours(&threads, "summary");
+    assert_eq!(summaries.len(), 1);
+    assert!(
+        summaries[0].get("threadContext").is_none_or(Value::is_null),
+        "the summary is PR-level"
+    );
+    let summary = summaries[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        summary.contains("## CodeRabbit review") && summary.contains("Reviewed iteration 1"),
+        "{summary}"
+    );
+    assert!(summary.contains(&format!("coderabbit-agent {}", env!("CARGO_PKG_VERSION"))));
+
+    let statuses = setup.ado.statuses(1);
+    let states: Vec<&str> = statuses
+        .iter()
+        .filter_map(|s| s["state"].as_str())
+        .collect();
+    assert_eq!(states, ["pending", "succeeded"]);
+    let last = statuses.last().expect("status");
+    assert_eq!(last["context"]["genre"], "coderabbit");
+    assert_eq!(last["context"]["name"], "review");
+    assert!(
+        last["targetUrl"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("/_build/results?buildId=42")),
+        "{last}"
+    );
+    assert_no_leak(&setup, &[&output]);
+}
+
+#[test]
+fn an_unchanged_rerun_posts_nothing_and_makes_at_most_four_requests() {
+    let setup = setup();
+    assert_ok(&review(&setup, TOKEN, &[]));
+    let before = setup.ado.threads(1);
+    setup.ado.reset_counters();
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    assert!(
+        setup.ado.request_count() <= 4,
+        "{} requests: {:?}",
+        setup.ado.request_count(),
+        setup
+            .ado
+            .requests()
+            .iter()
+            .rev()
+            .take(setup.ado.request_count())
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect::<Vec<_>>()
+    );
+    let after = setup.ado.threads(1);
+    assert_eq!(after.len(), before.len());
+    assert_eq!(ours(&after, "summary").len(), 1);
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn a_pushed_fix_marks_its_thread_fixed_and_leaves_a_thread_a_person_replied_to() {
+    let mut setup = setup();
+    assert_ok(&review(&setup, TOKEN, &[]));
+    let threads = setup.ado.threads(1);
+    let on = |path: &str| -> u32 {
+        ours(&threads, "finding")
+            .iter()
+            .find(|t| t["threadContext"]["filePath"] == path)
+            .and_then(|t| t["id"].as_u64())
+            .unwrap_or_else(|| panic!("thread on {path}")) as u32
+    };
+    let conflict = on("/src/merge.rs");
+    let debug = on("/src/debug.rs");
+    setup.ado.add_human_reply(1, debug, "Intentional, keep it.");
+
+    // Fix both problems in a new push.
+    setup.fixture.push_to_feature(&[
+        ("src/merge.rs", Some("fn a() {}\nlet a = 2;\n".to_owned())),
+        (
+            "src/debug.rs",
+            Some("pub fn show(x: u32) -> u32 {\n    x\n}\n".to_owned()),
+        ),
+    ]);
+    let fixture = &setup.fixture;
+    setup.ado.push_iteration(
+        1,
+        IterationSeed::at(
+            &fixture.source,
+            &fixture.target,
+            &fixture.fork_point,
+            &fixture.merge,
+            &fixture.changes(),
+        ),
+    );
+    fixture.checkout_into(setup.work.path(), None);
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    setup.ado.assert_no_violations();
+    let thread = |id: u32| {
+        setup
+            .ado
+            .threads(1)
+            .into_iter()
+            .find(|t| t["id"] == id)
+            .expect("thread")
+    };
+    assert_eq!(thread(conflict)["status"], "fixed");
+    assert_eq!(
+        thread(debug)["status"],
+        "active",
+        "a thread a person replied to is left alone"
+    );
+    let summaries = ours(&setup.ado.threads(1), "summary").len();
+    assert_eq!(summaries, 1, "the summary is edited in place");
+    let summary = ours(&setup.ado.threads(1), "summary")[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(summary.contains("Reviewed iteration 2"), "{summary}");
+}
+
+#[test]
+fn a_rejected_token_says_how_to_replace_it() {
+    let setup = setup();
+    let output = review(&setup, "expired-token", &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains("the token was rejected"), "{err}");
+    assert!(
+        err.contains("create a new PAT for the CodeRabbit user and update the secret variable"),
+        "{err}"
+    );
+    assert!(!err.contains("expired-token"), "the token is never printed");
+    assert!(setup.ado.threads(1).is_empty());
+}
+
+#[test]
+fn storms_of_429_and_5xx_are_waited_out() {
+    let setup = setup();
+    let expected = dry_run_findings(&setup);
+    setup.ado.rate_limit_next(3, 1);
+    setup.ado.fail_next(2, 503);
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    let threads = setup.ado.threads(1);
+    assert_eq!(ours(&threads, "finding").len(), expected.len());
+    assert_eq!(ours(&threads, "summary").len(), 1);
+}
+
+#[test]
+fn a_run_killed_half_way_is_completed_by_the_next_without_duplicates() {
+    let setup = setup();
+    let expected = dry_run_findings(&setup);
+    // The service stops answering after the status and two threads.
+    setup.ado.fail_after_writes(3);
+    let output = review(&setup, TOKEN, &[]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    setup.ado.clear_faults();
+    assert_ok(&review(&setup, TOKEN, &[]));
+    let threads = setup.ado.threads(1);
+    let findings = ours(&threads, "finding");
+    assert_eq!(findings.len(), expected.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for thread in findings {
+        *seen
+            .entry(property(thread, "CodeRabbit.Fingerprint").unwrap_or_default())
+            .or_default() += 1;
+    }
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "each finding exactly once: {seen:?}"
+    );
+    assert_eq!(ours(&threads, "summary").len(), 1);
+}
+
+#[test]
+fn a_draft_is_skipped_and_the_status_says_so() {
+    let setup = setup_with(&feature_files(), None, true);
+    let output = review(&setup, TOKEN, &[]);
+    assert_ok(&output);
+    assert!(setup.ado.threads(1).is_empty());
+    let statuses = setup.ado.statuses(1);
+    let last = statuses.last().expect("a status");
+    assert_eq!(last["state"], "notApplicable");
+    assert_eq!(last["description"], "skipped: draft");
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn a_shallow_checkout_is_reviewed_and_posted() {
+    let setup = setup_with(&feature_files(), Some(1), false);
+    let expected = dry_run_findings(&setup);
+    assert_ok(&review(&setup, TOKEN, &[]));
+    assert_eq!(ours(&setup.ado.threads(1), "finding").len(), expected.len());
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn a_pull_request_with_many_changed_files_is_anchored_across_pages() {
+    // 1,050 changed files: more than one page of iteration changes. Files late in the list
+    // carry the most severe findings, so they are the ones posted.
+    let mut files: Vec<(String, String)> = (0..1_050)
+        .map(|i| (format!("gen/file{i:04}.txt"), format!("line {i}\n")))
+        .collect();
+    for i in [1_020usize, 1_030, 1_040] {
+        files[i].1 = marker(&["<<<<<<", "< HEAD\na\n=======\nb\n>>>>>>", "> x\n"]);
+    }
+    let borrowed: Vec<(&str, String)> =
+        files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    let setup = setup_with(&borrowed, None, false);
+    let output = review(&setup, TOKEN, &["--max-comments", "3"]);
+    assert_ok(&output);
+    setup.ado.assert_no_violations();
+    let threads = setup.ado.threads(1);
+    let posted = ours(&threads, "finding");
+    assert_eq!(posted.len(), 3, "the cap");
+    for thread in posted {
+        let path = thread["threadContext"]["filePath"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(path.starts_with("/gen/file10"), "{path}");
+        assert!(
+            thread["pullRequestThreadContext"]["changeTrackingId"]
+                .as_u64()
+                .is_some(),
+            "{thread}"
+        );
+    }
+    let summary = ours(&threads, "summary")[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        summary.contains("Not posted as inline comments"),
+        "overflow listed"
+    );
+    let pages = setup
+        .ado
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/changes"))
+        .count();
+    assert!(
+        pages >= 2,
+        "iteration changes were paged ({pages} requests)"
+    );
+}
+
+#[test]
+fn a_fork_without_the_secret_warns_and_exits_zero() {
+    let setup = setup();
+    let mut command = in_pipeline(&setup, &["review"]);
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("SYSTEM_PULLREQUEST_ISFORK", "True");
+    let output = run(&mut command);
+    assert_ok(&output);
+    assert!(stdout(&output).contains("fork"), "{}", stdout(&output));
+    assert_eq!(setup.ado.request_count(), 0);
+}
+
+#[test]
+fn a_missing_token_says_how_to_map_the_secret() {
+    let setup = setup();
+    let mut command = in_pipeline(&setup, &["review"]);
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", "$(CodeRabbitPAT)");
+    let output = run(&mut command);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("accessToken: $(CodeRabbitPAT)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// Benchmark, not a test of timing: `cargo test --release --test azure_publish -- --ignored --nocapture`.
+#[test]
+#[ignore = "benchmark: run explicitly"]
+fn benchmark_posting_200_findings_with_50ms_latency() {
+    // 199 notes plus the fixture's own FIXME: 200 findings.
+    let files: Vec<(String, String)> = (0..199)
+        .map(|i| {
+            (
+                format!("notes/n{i:03}.rs"),
+                marker(&["// TO", &format!("DO: item {i}\n")]),
+            )
+        })
+        .collect();
+    let borrowed: Vec<(&str, String)> =
+        files.iter().map(|(p, c)| (p.as_str(), c.clone())).collect();
+    let setup = setup_with(&borrowed, None, false);
+    setup.ado.set_latency(Duration::from_millis(50));
+    let start = Instant::now();
+    let output = review(&setup, TOKEN, &["--max-comments", "200"]);
+    let first = start.elapsed();
+    assert_ok(&output);
+    let posted = ours(&setup.ado.threads(1), "finding").len();
+    let first_requests = setup.ado.request_count();
+    setup.ado.reset_counters();
+    let start = Instant::now();
+    assert_ok(&review(&setup, TOKEN, &["--max-comments", "200"]));
+    let rerun = start.elapsed();
+    println!(
+        "first run: {posted} threads, {first_requests} requests, {:.2} s wall (50 ms latency per request)",
+        first.as_secs_f64()
+    );
+    println!(
+        "unchanged re-run: {} requests, {:.2} s wall",
+        setup.ado.request_count(),
+        rerun.as_secs_f64()
+    );
+    for request in setup
+        .ado
+        .requests()
+        .iter()
+        .rev()
+        .take(setup.ado.request_count())
+        .rev()
+    {
+        println!(
+            "  {} {} -> {:?}",
+            request.method, request.path, request.status
+        );
+    }
+    let _ = Path::new(".");
+}
+
+#[test]
+fn a_missing_permission_names_it_and_the_repository() {
+    let setup = setup();
+    setup
+        .ado
+        .deny_permission(TOKEN, crate::emulator::Permission::PullRequestContribute);
+    let output = review(&setup, TOKEN, &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(err.contains("PullRequestContribute"), "{err}");
+    assert!(err.contains(REPOSITORY_ID), "names the repository: {err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn the_service_asking_to_slow_down_is_honoured() {
+    let setup = setup();
+    setup.ado.throttle_next(2, 0.5);
+    let start = Instant::now();
+    assert_ok(&review(&setup, TOKEN, &[]));
+    assert!(
+        start.elapsed() >= Duration::from_millis(500),
+        "X-RateLimit-Delay waited out"
+    );
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn no_secret_in_a_trace_log() {
+    let setup = setup();
+    let mut command = in_pipeline(&setup, &["review", "-vvv"]);
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN)
+        .env("RUST_LOG", "trace");
+    let output = run(&mut command);
+    assert_ok(&output);
+    assert!(stderr(&output).len() > 1000, "a trace log was written");
+    assert_no_leak(&setup, &[&output]);
+}
+
+fn doctor(setup: &Setup, token: &str, plan: &str) -> Output {
+    let mut command = in_pipeline(setup, &["doctor"]);
+    command
+        .env("CODERABBIT_PAT", token)
+        .env("CODERABBIT_PLAN", plan)
+        .env("BUILD_BUILDID", "42");
+    run(&mut command)
+}
+
+#[test]
+fn doctor_says_who_the_token_is_and_checks_without_writing() {
+    let setup = setup();
+    setup.ado.add_build(crate::emulator::BuildSeed {
+        id: 42,
+        pull_request_id: Some(1),
+        ..crate::emulator::BuildSeed::default()
+    });
+    let output = doctor(&setup, TOKEN, "pro");
+    let out = stdout(&output);
+    assert!(
+        out.contains("ok    token: authenticates as CodeRabbit <coderabbit@example.com>"),
+        "{out}"
+    );
+    assert!(out.contains("ok    read the pull request"), "{out}");
+    assert!(out.contains("ok    list threads"), "{out}");
+    // This token has no Build (Read) scope: the timeline check fails and names the scope.
+    assert!(
+        out.contains("FAIL  read the build timeline") && out.contains("Build (Read)"),
+        "{out}"
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(setup.ado.write_count(), 0, "doctor never writes");
+
+    let free = doctor(&setup, TOKEN, "free");
+    assert_eq!(free.status.code(), Some(0), "{}", stdout(&free));
+    assert!(stdout(&free).contains("skip  read the build timeline"));
+
+    let bad = doctor(&setup, "expired-token", "free");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stdout(&bad).contains("FAIL  token: the token was rejected"),
+        "{}",
+        stdout(&bad)
+    );
+    setup.ado.assert_no_violations();
+}
+
+#[test]
+fn doctor_warns_when_the_token_belongs_to_a_person() {
+    let setup = setup();
+    setup.ado.add_token(
+        "someones-own-token",
+        Identity::new(
+            "Jane Doe",
+            "jane@example.com",
+            "99999999-0000-4000-8000-000000000009",
+        ),
+        &["code_read", "code_write"],
+    );
+    let output = doctor(&setup, "someones-own-token", "free");
+    let out = stdout(&output);
+    assert!(
+        out.contains("warn  reviewer identity: reviews will be attributed to Jane Doe"),
+        "{out}"
+    );
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
+fn a_pull_request_that_does_not_exist_is_named() {
+    let setup = setup();
+    let mut command = in_pipeline(&setup, &["review"]);
+    command
+        .env("SYSTEM_PULLREQUEST_PULLREQUESTID", "999")
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN);
+    let output = run(&mut command);
+    assert_eq!(output.status.code(), Some(2));
+    let err = stderr(&output);
+    assert!(
+        err.contains("pull request 999") && err.contains("was not found"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_build_service_token_works_with_a_warning() {
+    let setup = setup();
+    setup.ado.add_token(
+        "build-service-token",
+        Identity::build_service(),
+        &["code_read", "code_write"],
+    );
+    let mut command = in_pipeline(&setup, &["review"]);
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("SYSTEM_ACCESSTOKEN", "build-service-token");
+    let output = run(&mut command);
+    assert_ok(&output);
+    assert!(
+        stdout(&output).contains("comments will come from the project's build service"),
+        "{}",
+        stdout(&output)
+    );
+    let authorization = setup.ado.requests()[0]
+        .header("authorization")
+        .map(str::to_owned)
+        .unwrap_or_default();
+    assert_eq!(authorization, "Bearer build-service-token");
+    assert!(!ours(&setup.ado.threads(1), "summary").is_empty());
+}
+
+#[test]
+fn a_linters_findings_on_the_merge_commit_are_moved_to_source_lines() {
+    let setup = setup();
+    // The linter ran on the checkout (M): line 31 of src/app.rs in M is line 21 in S; line 5 is a
+    // header line only the target branch has.
+    let sarif = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "lintall", "rules": [{"id": "L001"}]}},
+            "results": [
+                {"ruleId": "L001", "level": "error", "message": {"text": "validate before use"},
+                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": format!("file://{}/src/app.rs", setup.work.path().display())}, "region": {"startLine": 31}}}]},
+                {"ruleId": "L001", "level": "error", "message": {"text": "header style"},
+                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": "src/app.rs"}, "region": {"startLine": 5}}}]}
+            ]
+        }]
+    });
+    let file = setup.temp.path().join("lint.sarif");
+    std::fs::write(&file, sarif.to_string()).expect("write sarif");
+    let output = review(
+        &setup,
+        TOKEN,
+        &["--findings", file.to_str().expect("utf-8")],
+    );
+    assert_ok(&output);
+    setup.ado.assert_no_violations();
+    let threads = setup.ado.threads(1);
+    let lint = ours(&threads, "finding")
+        .into_iter()
+        .find(|t| {
+            t["comments"][0]["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("validate before use"))
+        })
+        .expect("the linter's finding is posted");
+    assert_eq!(lint["threadContext"]["filePath"], "/src/app.rs");
+    assert_eq!(
+        lint["threadContext"]["rightFileStart"]["line"], 21,
+        "moved from M line 31 to S line 21"
+    );
+    assert!(
+        !ours(&threads, "finding")
+            .iter()
+            .any(|t| t["comments"][0]["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("header style"))),
+        "a line S does not have is never commented on"
+    );
+    let summary = ours(&threads, "summary")[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        summary.contains("header style") && summary.contains("merge commit"),
+        "{summary}"
+    );
+}
+
+#[test]
+fn requests_go_through_the_agents_proxy_with_its_credentials() {
+    let setup = setup();
+    let proxy = crate::support::proxy::Proxy::start();
+    let mut command = in_pipeline(&setup, &["review"]);
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN)
+        .env("AGENT_PROXYURL", proxy.url())
+        .env("AGENT_PROXYUSERNAME", "builder")
+        .env("AGENT_PROXYPASSWORD", "proxy-secret-value");
+    let output = run(&mut command);
+    assert_ok(&output);
+    let seen = proxy.seen();
+    assert!(
+        seen.len() >= 4,
+        "every request went through the proxy: {seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|p| p.request_line.contains("/org/project/_apis/")),
+        "{seen:?}"
+    );
+    let basic = base64::engine::general_purpose::STANDARD.encode("builder:proxy-secret-value");
+    assert!(
+        seen.iter()
+            .all(|p| p.proxy_authorization.as_deref() == Some(format!("Basic {basic}").as_str())),
+        "{seen:?}"
+    );
+    assert!(
+        stdout(&output).contains("##vso[task.setsecret]proxy-secret-value"),
+        "the proxy password is masked"
+    );
+    assert_eq!(ours(&setup.ado.threads(1), "summary").len(), 1);
+
+    // The bypass list sends matching URLs direct.
+    let before = proxy.seen().len();
+    let mut command = in_pipeline(&setup, &["review"]);
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN)
+        .env("AGENT_PROXYURL", proxy.url())
+        .env("AGENT_PROXYBYPASSLIST", r#"["127\\.0\\.0\\.1"]"#);
+    assert_ok(&run(&mut command));
+    assert_eq!(proxy.seen().len(), before, "bypassed");
+
+    // The standard variables work too.
+    let mut command = in_pipeline(&setup, &["review"]);
+    command
+        .env("BUILD_SOURCESDIRECTORY", setup.work.path())
+        .env("CODERABBIT_PAT", TOKEN)
+        .env("HTTP_PROXY", proxy.url());
+    assert_ok(&run(&mut command));
+    assert!(proxy.seen().len() > before, "HTTP_PROXY honoured");
+}
+
+/// The CodeRabbit identity the test token belongs to.
+fn coderabbit() -> Identity {
+    Identity::new(
+        "CodeRabbit",
+        "coderabbit@example.com",
+        "c0de4abb-1700-4000-8000-000000000001",
+    )
+}
+
+/// A thread as posted, from one read back (typed properties back to their written form).
+fn as_posted(thread: &Value) -> Value {
+    let properties: serde_json::Map<String, Value> = thread["properties"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| {
+            let typed = serde_json::json!({"type": value["$type"], "value": value["$value"]});
+            (key.clone(), typed)
+        })
+        .collect();
+    let mut posted = serde_json::json!({
+        "comments": [{"parentCommentId": 0, "content": thread["comments"][0]["content"], "commentType": "text"}],
+        "properties": properties,
+    });
+    for key in ["status", "threadContext", "pullRequestThreadContext"] {
+        if !thread[key].is_null() {
+            posted[key] = thread[key].clone();
+        }
+    }
+    posted
+}
+
+#[test]
+fn copies_left_by_two_runs_that_raced_are_closed_by_the_next() {
+    let setup = setup();
+    let expected = dry_run_findings(&setup);
+    assert_ok(&review(&setup, TOKEN, &[]));
+    // Two builds of the same PR that ran at once both posted: copy a finding and the summary.
+    let threads = setup.ado.threads(1);
+    let finding = ours(&threads, "finding")[0].clone();
+    let summary = ours(&threads, "summary")[0].clone();
+    let copy = setup
+        .ado
+        .add_thread_as(1, &coderabbit(), as_posted(&finding));
+    let summary_copy = setup
+        .ado
+        .add_thread_as(1, &coderabbit(), as_posted(&summary));
+
+    assert_ok(&review(&setup, TOKEN, &[]));
+    let threads = setup.ado.threads(1);
+    let status = |id: u32| {
+        threads
+            .iter()
+            .find(|t| t["id"] == id)
+            .map(|t| t["status"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        status(copy),
+        "closed",
+        "the later copy of a finding is closed"
+    );
+    assert_eq!(
+        status(summary_copy),
+        "closed",
+        "the later summary is closed"
+    );
+    assert_eq!(
+        status(finding["id"].as_u64().unwrap_or_default() as u32),
+        "active",
+        "the first stays"
+    );
+    let open: Vec<&Value> = ours(&threads, "finding")
+        .into_iter()
+        .filter(|t| t["status"] != "closed")
+        .collect();
+    assert_eq!(open.len(), expected.len());
+    setup.ado.assert_no_violations();
+}

@@ -1,0 +1,18 @@
+//! The integration tests, one crate so the Azure DevOps emulator and the test support compile
+//! once. Each module is one area; run one with `cargo test --test it <module>`.
+
+#[path = "../emulator/mod.rs"]
+mod emulator;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod azure_publish;
+mod cli;
+mod config_schema;
+mod diff_matches_git;
+mod emulator_selftest;
+mod extract_logs;
+mod pull_request_build;
+mod remediation;
+mod templates;
+mod vsix;

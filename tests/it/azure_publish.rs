@@ -727,7 +727,7 @@ fn a_pull_request_that_does_not_exist_is_named() {
 #[test]
 fn the_build_service_token_works_with_a_warning() {
     let setup = setup();
-    setup.ado.add_token(
+    setup.ado.add_job_token(
         "build-service-token",
         Identity::build_service(),
         &["code_read", "code_write"],

@@ -111,11 +111,51 @@ fn review(setup: &Setup, token: &str, args: &[&str]) -> Output {
     run(&mut command)
 }
 
-fn dry_run_findings(setup: &Setup) -> Vec<Value> {
-    let output = review(setup, TOKEN, &["--dry-run", "--format", "json"]);
-    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    let value: Value = serde_json::from_slice(&output.stdout).expect("json");
-    value["findings"].as_array().cloned().unwrap_or_default()
+/// The findings in the fixture's files, as a person reading `feature_files` and the fixture's
+/// `src/app.rs` finds them: file, line on the source branch (S), rule.
+const FIXTURE_FINDINGS: &[(&str, u64, &str)] = &[
+    ("src/app.rs", 21, "comments/todo"),
+    ("src/debug.rs", 2, "debugging/dbg-macro"),
+    ("src/merge.rs", 2, "conflicts/unresolved-marker"),
+    ("web/app.test.js", 2, "tests/focused-test"),
+];
+
+/// The finding threads as (file, line, rule): the rule is the one of `rules` the comment names.
+fn posted_findings(threads: &[Value], rules: &[&str]) -> Vec<(String, u64, String)> {
+    let mut posted: Vec<(String, u64, String)> = ours(threads, "finding")
+        .into_iter()
+        .filter(|t| t["status"] != "closed")
+        .map(|thread| {
+            let context = &thread["threadContext"];
+            let path = context["filePath"].as_str().unwrap_or_default();
+            let content = thread["comments"][0]["content"]
+                .as_str()
+                .unwrap_or_default();
+            let rule = rules
+                .iter()
+                .find(|rule| content.contains(*rule))
+                .unwrap_or_else(|| panic!("no rule of {rules:?} named in {content}"));
+            (
+                path.trim_start_matches('/').to_owned(),
+                context["rightFileStart"]["line"]
+                    .as_u64()
+                    .unwrap_or_default(),
+                (*rule).to_owned(),
+            )
+        })
+        .collect();
+    posted.sort();
+    posted
+}
+
+/// Asserts the open finding threads are exactly the fixture's findings, once each.
+fn assert_fixture_findings_posted(threads: &[Value]) {
+    let rules: Vec<&str> = FIXTURE_FINDINGS.iter().map(|(_, _, rule)| *rule).collect();
+    let expected: Vec<(String, u64, String)> = FIXTURE_FINDINGS
+        .iter()
+        .map(|(path, line, rule)| ((*path).to_owned(), *line, (*rule).to_owned()))
+        .collect();
+    assert_eq!(posted_findings(threads, &rules), expected);
 }
 
 fn property(thread: &Value, key: &str) -> Option<String> {
@@ -178,11 +218,8 @@ fn assert_no_leak(setup: &Setup, outputs: &[&Output]) {
 #[test]
 fn first_review_posts_each_finding_on_its_source_line_with_a_summary_and_a_status() {
     let setup = setup();
-    let expected = dry_run_findings(&setup);
-    assert!(expected.len() >= 4, "fixture findings: {expected:?}");
     let output = review(&setup, TOKEN, &[]);
     assert_ok(&output);
-    setup.ado.assert_no_violations();
 
     let out = stdout(&output);
     assert!(
@@ -197,22 +234,16 @@ fn first_review_posts_each_finding_on_its_source_line_with_a_summary_and_a_statu
     );
 
     let threads = setup.ado.threads(1);
+    // Lines are S-side: the FIXME is line 21 of src/app.rs in S (31 in the merge commit).
+    assert_fixture_findings_posted(&threads);
     let findings = ours(&threads, "finding");
-    assert_eq!(findings.len(), expected.len());
-    for finding in &expected {
-        let fingerprint = finding["fingerprint"].as_str().expect("fingerprint");
-        let thread = findings
-            .iter()
-            .find(|t| property(t, "CodeRabbit.Fingerprint").as_deref() == Some(fingerprint))
-            .unwrap_or_else(|| panic!("no thread for {finding}"));
+    for thread in &findings {
         let context = &thread["threadContext"];
-        assert_eq!(
-            context["filePath"],
-            format!("/{}", finding["path"].as_str().unwrap_or_default())
-        );
-        assert_eq!(context["rightFileStart"]["line"], finding["line"]);
         assert_eq!(context["rightFileStart"]["offset"], 1);
-        assert_eq!(context["rightFileEnd"]["line"], finding["end_line"]);
+        assert_eq!(
+            context["rightFileEnd"]["line"], context["rightFileStart"]["line"],
+            "every fixture finding is on one line: {thread}"
+        );
         assert!(
             thread["pullRequestThreadContext"]["changeTrackingId"]
                 .as_u64()
@@ -232,21 +263,16 @@ fn first_review_posts_each_finding_on_its_source_line_with_a_summary_and_a_statu
             .as_deref(),
             Some("1")
         );
+        let fingerprint = property(thread, "CodeRabbit.Fingerprint").expect("a fingerprint");
         let content = thread["comments"][0]["content"]
             .as_str()
             .unwrap_or_default();
         assert!(
-            !content.contains(fingerprint),
+            !content.contains(&fingerprint),
             "bookkeeping stays out of the text"
         );
         assert_eq!(thread["comments"][0]["author"]["displayName"], "CodeRabbit");
     }
-    // Lines are S-side: the FIXME is line 21 of src/app.rs in S (31 in the merge commit).
-    let fixme = expected
-        .iter()
-        .find(|f| f["path"] == "src/app.rs")
-        .expect("FIXME finding");
-    assert_eq!(fixme["line"], 21);
     // The focused test carries a suggestion covering exactly its line.
     let focused = findings
         .iter()
@@ -408,20 +434,18 @@ fn a_rejected_token_says_how_to_replace_it() {
 #[test]
 fn storms_of_429_and_5xx_are_waited_out() {
     let setup = setup();
-    let expected = dry_run_findings(&setup);
     setup.ado.rate_limit_next(3, 1);
     setup.ado.fail_next(2, 503);
     let output = review(&setup, TOKEN, &[]);
     assert_ok(&output);
     let threads = setup.ado.threads(1);
-    assert_eq!(ours(&threads, "finding").len(), expected.len());
+    assert_fixture_findings_posted(&threads);
     assert_eq!(ours(&threads, "summary").len(), 1);
 }
 
 #[test]
 fn a_run_killed_half_way_is_completed_by_the_next_without_duplicates() {
     let setup = setup();
-    let expected = dry_run_findings(&setup);
     // The service stops answering after the status and two threads.
     setup.ado.fail_after_writes(3);
     let output = review(&setup, TOKEN, &[]);
@@ -429,8 +453,8 @@ fn a_run_killed_half_way_is_completed_by_the_next_without_duplicates() {
     setup.ado.clear_faults();
     assert_ok(&review(&setup, TOKEN, &[]));
     let threads = setup.ado.threads(1);
+    assert_fixture_findings_posted(&threads);
     let findings = ours(&threads, "finding");
-    assert_eq!(findings.len(), expected.len());
     let mut seen: HashMap<String, usize> = HashMap::new();
     for thread in findings {
         *seen
@@ -460,9 +484,8 @@ fn a_draft_is_skipped_and_the_status_says_so() {
 #[test]
 fn a_shallow_checkout_is_reviewed_and_posted() {
     let setup = setup_with(&feature_files(), Some(1), false);
-    let expected = dry_run_findings(&setup);
     assert_ok(&review(&setup, TOKEN, &[]));
-    assert_eq!(ours(&setup.ado.threads(1), "finding").len(), expected.len());
+    assert_fixture_findings_posted(&setup.ado.threads(1));
     setup.ado.assert_no_violations();
 }
 
@@ -546,7 +569,7 @@ fn a_missing_token_says_how_to_map_the_secret() {
     );
 }
 
-/// Benchmark, not a test of timing: `cargo test --release --test azure_publish -- --ignored --nocapture`.
+/// Benchmark, not a test of timing: `cargo test --release --test it benchmark_posting_200_findings -- --ignored --nocapture`.
 #[test]
 #[ignore = "benchmark: run explicitly"]
 fn benchmark_posting_200_findings_with_50ms_latency() {
@@ -900,7 +923,6 @@ fn as_posted(thread: &Value) -> Value {
 #[test]
 fn copies_left_by_two_runs_that_raced_are_closed_by_the_next() {
     let setup = setup();
-    let expected = dry_run_findings(&setup);
     assert_ok(&review(&setup, TOKEN, &[]));
     // Two builds of the same PR that ran at once both posted: copy a finding and the summary.
     let threads = setup.ado.threads(1);
@@ -937,10 +959,6 @@ fn copies_left_by_two_runs_that_raced_are_closed_by_the_next() {
         "active",
         "the first stays"
     );
-    let open: Vec<&Value> = ours(&threads, "finding")
-        .into_iter()
-        .filter(|t| t["status"] != "closed")
-        .collect();
-    assert_eq!(open.len(), expected.len());
+    assert_fixture_findings_posted(&threads);
     setup.ado.assert_no_violations();
 }

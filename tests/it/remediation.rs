@@ -406,7 +406,7 @@ fn not_a_pull_request_build() {
     let _ = &setup.fixture;
 }
 
-/// Benchmark: `cargo test --release --test remediation -- --ignored --nocapture`.
+/// Benchmark: `cargo test --release --test it benchmark_ten_failed_logs -- --ignored --nocapture`.
 #[test]
 #[ignore = "benchmark: run explicitly"]
 fn benchmark_ten_failed_logs_of_2000_lines() {

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
 
-use crate::emulator::{Emulator, Identity, IterationSeed, PullRequestSeed};
+use crate::emulator::{Emulator, Identity, IterationSeed, PullRequestSeed, WriteFault};
 use crate::support::pull_request::{PullRequestFixture, marker};
 use crate::support::{agent, run, stderr, stdout};
 use base64::Engine as _;
@@ -961,4 +961,145 @@ fn copies_left_by_two_runs_that_raced_are_closed_by_the_next() {
     );
     assert_fixture_findings_posted(&threads);
     setup.ado.assert_no_violations();
+}
+
+/// A run that met `fault` either completed (a 5xx is retried, after checking whether the write
+/// was stored), or (a POST whose connection dropped is not retried) stopped with exit 2 and
+/// naming the failure, and then the next run, on a healthy service, completes it.
+fn settle(setup: &Setup, output: &Output, fault: WriteFault) {
+    match output.status.code() {
+        Some(0) => {}
+        Some(2)
+            if matches!(
+                fault,
+                WriteFault::RefusedDropped | WriteFault::AppliedThenDropped
+            ) =>
+        {
+            assert!(
+                stderr(output).contains("the connection failed during the request"),
+                "{fault:?}: {}",
+                stderr(output)
+            );
+            setup.ado.clear_faults();
+            assert_ok(&review(setup, TOKEN, &[]));
+        }
+        _ => panic!(
+            "{fault:?}: exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            output.status.code(),
+            stdout(output),
+            stderr(output)
+        ),
+    }
+}
+
+/// Each finding and the summary posted once, whatever happened to the first try of each thread.
+fn thread_posts_suffer(fault: WriteFault) {
+    {
+        let setup = setup();
+        // Every thread's first POST (four findings and the summary) suffers the fault.
+        setup
+            .ado
+            .fault_next_writes(r"^POST .*/pullRequests/1/threads$", 5, fault);
+        let output = review(&setup, TOKEN, &[]);
+        settle(&setup, &output, fault);
+        let threads = setup.ado.threads(1);
+        assert_fixture_findings_posted(&threads);
+        assert_eq!(
+            ours(&threads, "finding").len(),
+            FIXTURE_FINDINGS.len(),
+            "{fault:?}: a finding posted twice"
+        );
+        assert_eq!(
+            ours(&threads, "summary").len(),
+            1,
+            "{fault:?}: the summary posted twice"
+        );
+    }
+}
+
+/// An edit of the summary (or a finding's status) that failed, or whose answer was lost, is not
+/// repeated as a new summary.
+fn thread_edits_suffer(fault: WriteFault) {
+    {
+        let mut setup = setup();
+        assert_ok(&review(&setup, TOKEN, &[]));
+        setup.fixture.push_to_feature(&[(
+            "src/debug.rs",
+            Some("pub fn show(x: u32) -> u32 {\n    x\n}\n".to_owned()),
+        )]);
+        let fixture = &setup.fixture;
+        setup.ado.push_iteration(
+            1,
+            IterationSeed::at(
+                &fixture.source,
+                &fixture.target,
+                &fixture.fork_point,
+                &fixture.merge,
+                &fixture.changes(),
+            ),
+        );
+        fixture.checkout_into(setup.work.path(), None);
+        // Every write to an existing thread or comment fails once.
+        setup
+            .ado
+            .fault_next_writes(r"^PATCH .*/threads/\d+(/comments/\d+)?$", 3, fault);
+        let output = review(&setup, TOKEN, &[]);
+        settle(&setup, &output, fault);
+        let threads = setup.ado.threads(1);
+        let summaries = ours(&threads, "summary");
+        assert_eq!(summaries.len(), 1, "{fault:?}");
+        let text = summaries[0]["comments"][0]["content"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(text.contains("Reviewed iteration 2"), "{fault:?}: {text}");
+        let open = ours(&threads, "finding")
+            .into_iter()
+            .filter(|t| t["status"] == "active")
+            .count();
+        assert_eq!(open, FIXTURE_FINDINGS.len() - 1, "{fault:?}");
+    }
+}
+
+#[test]
+fn a_thread_post_refused_with_a_503_is_posted_once() {
+    thread_posts_suffer(WriteFault::Refused(503));
+}
+
+#[test]
+fn a_thread_post_whose_connection_dropped_before_storing_is_posted_once() {
+    thread_posts_suffer(WriteFault::RefusedDropped);
+}
+
+#[test]
+#[ignore = "agent bug: the REST client (src/azure_devops/client.rs, request loop) retries a POST \
+            that was answered 5xx without checking whether the service stored it, so a thread \
+            stored before its 503 is created again; the publisher's look-before-rewrite \
+            (is_ambiguous) only runs after the client's own retries"]
+fn a_thread_post_stored_then_answered_503_is_posted_once() {
+    thread_posts_suffer(WriteFault::AppliedThenStatus(503));
+}
+
+#[test]
+fn a_thread_post_stored_then_dropped_is_posted_once() {
+    thread_posts_suffer(WriteFault::AppliedThenDropped);
+}
+
+#[test]
+fn a_summary_edit_refused_with_a_503_leaves_one_summary() {
+    thread_edits_suffer(WriteFault::Refused(503));
+}
+
+#[test]
+fn a_summary_edit_whose_connection_dropped_leaves_one_summary() {
+    thread_edits_suffer(WriteFault::RefusedDropped);
+}
+
+#[test]
+fn a_summary_edit_stored_then_answered_503_leaves_one_summary() {
+    thread_edits_suffer(WriteFault::AppliedThenStatus(503));
+}
+
+#[test]
+fn a_summary_edit_stored_then_dropped_leaves_one_summary() {
+    thread_edits_suffer(WriteFault::AppliedThenDropped);
 }

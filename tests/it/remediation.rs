@@ -5,7 +5,7 @@ use std::process::Output;
 use std::time::Instant;
 
 use crate::emulator::{
-    BuildSeed, Emulator, Identity, IssueSeed, PullRequestSeed, TimelineRecordSeed,
+    BuildSeed, Emulator, Identity, IssueSeed, PullRequestSeed, TimelineRecordSeed, WriteFault,
 };
 use crate::support::pull_request::{PullRequestFixture, marker};
 use crate::support::{agent, run, stderr, stdout};
@@ -439,4 +439,61 @@ fn benchmark_ten_failed_logs_of_2000_lines() {
         elapsed.as_secs_f64(),
         setup.ado.request_count()
     );
+}
+
+/// The run met `fault` on its thread posts: it completed, or it stopped with exit 2 and the next
+/// run on a healthy service completed it; either way each thread is there once.
+fn remediation_posts_suffer(fault: WriteFault) {
+    // Two inline threads (src/app.rs line 21, src/merge.rs line 2) and the PR-level summary,
+    // as the first test of this file asserts in detail.
+    let expected = ["\"/src/app.rs\" 21", "\"/src/merge.rs\" 2", "null null"];
+    let setup = setup();
+    setup
+        .ado
+        .fault_next_writes(r"^POST .*/pullRequests/1/threads$", 3, fault);
+    let output = remediate(&setup, TOKEN, "pro");
+    match output.status.code() {
+        Some(0) => {}
+        Some(2) => {
+            setup.ado.clear_faults();
+            let again = remediate(&setup, TOKEN, "pro");
+            assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+        }
+        code => panic!("{fault:?}: exit {code:?}\n{}", stderr(&output)),
+    }
+    let mut posted: Vec<String> = remediation_threads(&setup)
+        .iter()
+        .filter(|t| t["status"] != "closed")
+        .map(|t| {
+            format!(
+                "{} {}",
+                t["threadContext"]["filePath"], t["threadContext"]["rightFileStart"]["line"]
+            )
+        })
+        .collect();
+    posted.sort();
+    assert_eq!(posted, expected, "{fault:?}");
+}
+
+#[test]
+fn a_remediation_post_refused_with_a_503_is_posted_once() {
+    remediation_posts_suffer(WriteFault::Refused(503));
+}
+
+#[test]
+fn a_remediation_post_whose_connection_dropped_is_posted_once() {
+    remediation_posts_suffer(WriteFault::RefusedDropped);
+}
+
+#[test]
+#[ignore = "agent bug: the REST client (src/azure_devops/client.rs, request loop) retries a POST \
+            answered 5xx without checking whether the service stored it, so a remediation thread \
+            stored before its 503 is created again (four copies of the src/app.rs thread)"]
+fn a_remediation_post_stored_then_answered_503_is_posted_once() {
+    remediation_posts_suffer(WriteFault::AppliedThenStatus(503));
+}
+
+#[test]
+fn a_remediation_post_stored_then_dropped_is_posted_once() {
+    remediation_posts_suffer(WriteFault::AppliedThenDropped);
 }

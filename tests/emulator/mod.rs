@@ -367,6 +367,9 @@ pub struct BuildSeed {
     pub records: Vec<TimelineRecordSeed>,
     /// Log id and its text; lines are split on `\n`.
     pub logs: Vec<(u32, String)>,
+    /// Logs whose entry in the log list has no `lineCount` (the service leaves it out, e.g. for
+    /// a log still being written).
+    pub logs_without_line_count: Vec<u32>,
 }
 
 impl Default for BuildSeed {
@@ -385,6 +388,7 @@ impl Default for BuildSeed {
             definition_name: "CI".to_owned(),
             records: Vec::new(),
             logs: Vec::new(),
+            logs_without_line_count: Vec::new(),
         }
     }
 }

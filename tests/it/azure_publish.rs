@@ -1103,3 +1103,87 @@ fn a_summary_edit_stored_then_answered_503_leaves_one_summary() {
 fn a_summary_edit_stored_then_dropped_leaves_one_summary() {
     thread_edits_suffer(WriteFault::AppliedThenDropped);
 }
+
+/// The longest comment the service stores: it refuses more with a 400 ("A discussion comment
+/// cannot be longer than 150000 characters"), counting UTF-16 code units.
+const MAX_COMMENT_CHARACTERS: usize = 150_000;
+
+/// Every comment on the PR, as (thread id, length in UTF-16 code units).
+fn comment_lengths(threads: &[Value]) -> Vec<(u64, usize)> {
+    threads
+        .iter()
+        .flat_map(|t| {
+            let id = t["id"].as_u64().unwrap_or_default();
+            t["comments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(move |c| {
+                    (
+                        id,
+                        c["content"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .encode_utf16()
+                            .count(),
+                    )
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn every_comment_stays_under_the_services_size_limit_with_huge_imported_findings() {
+    let setup = setup();
+    // One finding on a changed line whose message is longer than a comment may be, and eighty
+    // on a line the source branch does not have (they go to the summary), 4,000 characters each.
+    let huge = "minified();".repeat(20_000);
+    let mut results = vec![serde_json::json!({
+        "ruleId": "L001", "level": "error", "message": {"text": huge},
+        "locations": [{"physicalLocation": {"artifactLocation": {"uri": "src/app.rs"}, "region": {"startLine": 31}}}]
+    })];
+    for i in 0..80 {
+        results.push(serde_json::json!({
+            "ruleId": "L002", "level": "warning",
+            "message": {"text": format!("{i:02} {}", "é".repeat(4_000))},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": "src/app.rs"}, "region": {"startLine": 5}}}]
+        }));
+    }
+    let sarif = serde_json::json!({
+        "version": "2.1.0",
+        "runs": [{"tool": {"driver": {"name": "lintall"}}, "results": results}]
+    });
+    let file = setup.temp.path().join("lint.sarif");
+    std::fs::write(&file, sarif.to_string()).expect("write sarif");
+    let output = review(
+        &setup,
+        TOKEN,
+        &["--findings", file.to_str().expect("utf-8")],
+    );
+    assert_ok(&output);
+    let threads = setup.ado.threads(1);
+    for (thread, length) in comment_lengths(&threads) {
+        assert!(
+            length <= MAX_COMMENT_CHARACTERS,
+            "thread {thread}: a comment of {length} characters"
+        );
+    }
+    let lint = ours(&threads, "finding")
+        .into_iter()
+        .find(|t| {
+            t["comments"][0]["content"]
+                .as_str()
+                .is_some_and(|c| c.contains("lintall/L001"))
+        })
+        .expect("the huge finding is posted");
+    assert_eq!(lint["threadContext"]["rightFileStart"]["line"], 21);
+    let summaries = ours(&threads, "summary");
+    assert_eq!(summaries.len(), 1);
+    let summary = summaries[0]["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        summary.contains("was cut to fit Azure DevOps' limit"),
+        "the summary says it was cut: {summary}"
+    );
+}

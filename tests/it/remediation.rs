@@ -107,6 +107,15 @@ fn timeline(log_id: Option<u32>) -> Vec<TimelineRecordSeed> {
 }
 
 fn setup_with(records: Vec<TimelineRecordSeed>, logs: Vec<(u32, String)>) -> Setup {
+    setup_with_build(BuildSeed {
+        records,
+        logs,
+        ..BuildSeed::default()
+    })
+}
+
+/// The PR and the failed build 42 of it; `build` gives its records and logs.
+fn setup_with_build(build: BuildSeed) -> Setup {
     let fixture = PullRequestFixture::new(&[(
         "src/merge.rs",
         marker(&[
@@ -139,9 +148,7 @@ fn setup_with(records: Vec<TimelineRecordSeed>, logs: Vec<(u32, String)>) -> Set
         id: 42,
         pull_request_id: Some(1),
         source_version: fixture.merge.clone(),
-        records,
-        logs,
-        ..BuildSeed::default()
+        ..build
     });
     let work = fixture.checkout(None);
     Setup { ado, fixture, work }
@@ -386,6 +393,29 @@ fn a_huge_log_is_read_by_its_tail() {
             .any(|t| t["threadContext"]["filePath"] == "/src/app.rs")
     );
     eprintln!("50 MB log remediated in {:?}", start.elapsed());
+}
+
+/// A log whose list entry has no `lineCount`: the errors at the end of a long failed step are
+/// still found, so the log is read to its end rather than from its start.
+#[test]
+fn a_log_without_a_line_count_is_read_by_its_tail() {
+    let noise = ts("   Compiling some-crate v1.0.0 (registry)");
+    let mut log = format!("{noise}\n").repeat(6_000);
+    log.push_str(&build_log());
+    let setup = setup_with_build(BuildSeed {
+        records: timeline(Some(5)),
+        logs: vec![(5, log)],
+        logs_without_line_count: vec![5],
+        ..BuildSeed::default()
+    });
+    let output = remediate(&setup, TOKEN, "pro");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let threads = remediation_threads(&setup);
+    let on_app = threads
+        .iter()
+        .find(|t| t["threadContext"]["filePath"] == "/src/app.rs")
+        .unwrap_or_else(|| panic!("the error 6,000 lines down is found: {threads:?}"));
+    assert_eq!(on_app["threadContext"]["rightFileStart"]["line"], 21);
 }
 
 #[test]

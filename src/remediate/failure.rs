@@ -1,6 +1,8 @@
 //! Reading a failed build: the failed task records of its timeline (not the remediation step
 //! itself; canceled and skipped ones are ignored), the errors they logged as issues, and the
-//! last lines of their logs, cleaned and run through the extractors.
+//! last lines of their logs, cleaned and run through the extractors. A log whose length the log
+//! list gives is read by its last lines only; one without a `lineCount` is read whole and its
+//! tail kept, since the errors that failed a long step are at its end.
 
 use std::collections::HashMap;
 
@@ -13,6 +15,10 @@ use super::extract::{self, BuildError};
 
 /// How many of a log's last lines are read: the errors that failed a step are at its end.
 pub const LOG_TAIL_LINES: u64 = 2_000;
+
+/// The `endLine` that reaches the end of any log (the service stops at the last line; the
+/// parameter is an `int64`).
+const TO_THE_END: u64 = i64::MAX.unsigned_abs();
 
 /// A failed step and the errors found for it.
 #[derive(Debug, Clone)]
@@ -82,6 +88,7 @@ pub async fn read_failure(
     if failed.is_empty() {
         return Ok(failure);
     }
+    // Only known, non-zero counts: a missing or zero count says nothing about where the end is.
     let line_counts: HashMap<u32, u64> = if failed
         .iter()
         .any(|r| r.log.as_ref().and_then(|l| l.id).is_some())
@@ -89,7 +96,7 @@ pub async fn read_failure(
         builds::logs(client, project, build_id)
             .await?
             .into_iter()
-            .map(|log| (log.id, log.line_count.unwrap_or(0)))
+            .filter_map(|log| Some((log.id, log.line_count.filter(|&n| n > 0)?)))
             .collect()
     } else {
         HashMap::new()
@@ -104,14 +111,13 @@ pub async fn read_failure(
                     let Some(log_id) = log_id else {
                         return (index, Ok(Vec::new()));
                     };
-                    let end = line_count.unwrap_or(LOG_TAIL_LINES).max(1);
-                    let start = end.saturating_sub(LOG_TAIL_LINES - 1).max(1);
+                    let (start, end) = match line_count {
+                        Some(end) => (end.saturating_sub(LOG_TAIL_LINES - 1).max(1), end),
+                        None => (1, TO_THE_END),
+                    };
                     let text =
                         builds::log_lines(client, project, build_id, log_id, start, end).await;
-                    (
-                        index,
-                        text.map(|t| t.lines().map(extract::clean_line).collect()),
-                    )
+                    (index, text.map(|t| tail_lines(&t)))
                 }
             })
             .buffer_unordered(4)
@@ -153,10 +159,36 @@ pub async fn read_failure(
     Ok(failure)
 }
 
+/// The last [`LOG_TAIL_LINES`] lines of a log's text, cleaned.
+fn tail_lines(text: &str) -> Vec<String> {
+    let count = text.lines().count();
+    let keep = usize::try_from(LOG_TAIL_LINES).unwrap_or(usize::MAX);
+    text.lines()
+        .skip(count.saturating_sub(keep))
+        .map(extract::clean_line)
+        .collect()
+}
+
 fn results_url(client: &Client, project: &str, build_id: &str) -> Option<String> {
     let base = client.base().as_str().trim_end_matches('/');
     Some(format!(
         "{base}/{}/_build/results?buildId={build_id}",
         crate::azure_devops::segment(project)
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_is_the_last_lines_in_order() {
+        let text: String = (1..=2_500).map(|i| format!("line {i}\n")).collect();
+        let tail = tail_lines(&text);
+        assert_eq!(tail.len(), 2_000);
+        assert_eq!(tail.first().map(String::as_str), Some("line 501"));
+        assert_eq!(tail.last().map(String::as_str), Some("line 2500"));
+        assert_eq!(tail_lines("a\nb\n"), ["a", "b"]);
+        assert!(tail_lines("").is_empty());
+    }
 }

@@ -1,5 +1,7 @@
-//! Who is calling: the configured tokens, how a token arrives (`Basic` with an empty or any user
-//! name, or `Bearer`), what its OAuth scopes allow and which permissions its identity lacks.
+//! Who is calling: the configured tokens, how a token arrives, what its OAuth scopes allow and
+//! which permissions its identity lacks. A personal access token arrives as `Basic` (any user
+//! name, usually empty); the pipeline's job token (`System.AccessToken`) as `Bearer` or `Basic`.
+//! A PAT sent as `Bearer` is not a token the service knows.
 
 use std::collections::HashMap;
 
@@ -11,8 +13,26 @@ use super::{Identity, Permission};
 #[derive(Clone, Debug)]
 pub(super) struct Token {
     pub(super) identity: Identity,
+    kind: TokenKind,
     scopes: Vec<String>,
     denied: Vec<Permission>,
+}
+
+/// What a token is, which decides how it may arrive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TokenKind {
+    /// A personal access token: `Basic` only.
+    Pat,
+    /// The job's `System.AccessToken`: `Bearer` (or `Basic`).
+    Job,
+}
+
+/// How a request presented a known token.
+pub(super) enum Presented<'t> {
+    Valid(&'t Token),
+    /// A PAT in a `Bearer` header: refused like an unknown token, and a client bug.
+    PatAsBearer,
+    Unknown,
 }
 
 #[derive(Debug, Default)]
@@ -53,7 +73,13 @@ const IMPLIED_BY: &[(&str, &[&str])] = &[
 ];
 
 impl Tokens {
-    pub(super) fn add(&mut self, secret: &str, identity: Identity, scopes: &[&str]) {
+    pub(super) fn add(
+        &mut self,
+        secret: &str,
+        kind: TokenKind,
+        identity: Identity,
+        scopes: &[&str],
+    ) {
         let scopes = scopes
             .iter()
             .map(|scope| {
@@ -74,6 +100,7 @@ impl Tokens {
             secret.to_owned(),
             Token {
                 identity,
+                kind,
                 scopes,
                 denied: Vec::new(),
             },
@@ -88,24 +115,32 @@ impl Tokens {
         token.denied.push(permission);
     }
 
-    /// The token the request carries in `Authorization`, if it is a valid one.
-    pub(super) fn authenticate(&self, authorization: Option<&str>) -> Option<&Token> {
-        let secret = secret_of(authorization?)?;
-        self.by_secret.get(&secret)
+    /// The token the request carries in `Authorization`, if it is a valid one presented the way
+    /// its kind allows.
+    pub(super) fn authenticate(&self, authorization: Option<&str>) -> Presented<'_> {
+        let Some((secret, bearer)) = authorization.and_then(secret_of) else {
+            return Presented::Unknown;
+        };
+        match self.by_secret.get(&secret) {
+            Some(token) if bearer && token.kind == TokenKind::Pat => Presented::PatAsBearer,
+            Some(token) => Presented::Valid(token),
+            None => Presented::Unknown,
+        }
     }
 }
 
-/// The secret of a `Basic` (`user:secret`, any user) or `Bearer` credential.
-fn secret_of(authorization: &str) -> Option<String> {
+/// The secret of a `Basic` (`user:secret`, any user) or `Bearer` credential, and whether it came
+/// as `Bearer`.
+fn secret_of(authorization: &str) -> Option<(String, bool)> {
     let (scheme, value) = authorization.trim().split_once(' ')?;
     let value = value.trim();
     if scheme.eq_ignore_ascii_case("basic") {
         let decoded = STANDARD.decode(value).ok()?;
         let decoded = String::from_utf8(decoded).ok()?;
         let (_, secret) = decoded.split_once(':')?;
-        Some(secret.to_owned())
+        Some((secret.to_owned(), false))
     } else if scheme.eq_ignore_ascii_case("bearer") {
-        Some(value.to_owned())
+        Some((value.to_owned(), true))
     } else {
         None
     }

@@ -1,6 +1,8 @@
 //! Injected faults: what the next requests suffer instead of (or on top of) a normal answer.
 //! One-shot faults are consumed in the order they were queued; "fail after N writes" applies once
-//! N more writes have succeeded and then to every request.
+//! N more writes have succeeded and then to every request. Write faults wait for the next writes
+//! whose `METHOD path` matches their pattern, and come in both kinds a client must survive: the
+//! write failed (nothing stored), or it was stored and the answer was lost.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -17,10 +19,32 @@ pub(super) enum Fault {
     Drop,
 }
 
+/// What a write suffers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteFault {
+    /// Not stored; answered with this status.
+    Refused(u16),
+    /// Not stored; the connection is closed without an answer.
+    RefusedDropped,
+    /// Stored, then answered with this status (a 5xx after the service committed it).
+    AppliedThenStatus(u16),
+    /// Stored, then the connection is closed without an answer.
+    AppliedThenDropped,
+}
+
+#[derive(Debug)]
+struct PendingWriteFault {
+    /// Matched against `METHOD path`, e.g. `POST .*/threads$`.
+    pattern: regex::Regex,
+    remaining: usize,
+    fault: WriteFault,
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Faults {
     pub(super) latency: Duration,
     queue: VecDeque<Fault>,
+    writes: Vec<PendingWriteFault>,
     after_writes: Option<AfterWrites>,
 }
 
@@ -40,6 +64,27 @@ impl Faults {
             remaining: n,
             fault,
         });
+    }
+
+    pub(super) fn push_write(&mut self, pattern: &str, n: usize, fault: WriteFault) {
+        let pattern = regex::Regex::new(pattern)
+            .unwrap_or_else(|error| panic!("bad write fault pattern {pattern:?}: {error}"));
+        self.writes.push(PendingWriteFault {
+            pattern,
+            remaining: n,
+            fault,
+        });
+    }
+
+    /// The write fault the write `method path` suffers, if any.
+    pub(super) fn next_write(&mut self, method: &str, path: &str) -> Option<WriteFault> {
+        let line = format!("{method} {path}");
+        let pending = self
+            .writes
+            .iter_mut()
+            .find(|pending| pending.remaining > 0 && pending.pattern.is_match(&line))?;
+        pending.remaining -= 1;
+        Some(pending.fault)
     }
 
     /// The fault the current request suffers, if any.

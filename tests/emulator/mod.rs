@@ -65,12 +65,15 @@ mod state;
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use self::faults::Fault;
+pub use self::faults::WriteFault;
+
 use self::state::Organization;
 
 /// The problems of `value` as an instance of `definition` (e.g. `GitPullRequestCommentThread`,
@@ -364,6 +367,9 @@ pub struct BuildSeed {
     pub records: Vec<TimelineRecordSeed>,
     /// Log id and its text; lines are split on `\n`.
     pub logs: Vec<(u32, String)>,
+    /// Logs whose entry in the log list has no `lineCount` (the service leaves it out, e.g. for
+    /// a log still being written).
+    pub logs_without_line_count: Vec<u32>,
 }
 
 impl Default for BuildSeed {
@@ -382,6 +388,7 @@ impl Default for BuildSeed {
             definition_name: "CI".to_owned(),
             records: Vec::new(),
             logs: Vec::new(),
+            logs_without_line_count: Vec::new(),
         }
     }
 }
@@ -483,12 +490,15 @@ impl Shared {
     }
 }
 
-/// A running emulator. Dropping it stops the server.
+/// A running emulator. Dropping it stops the server and, unless the test called
+/// [`Emulator::expect_violations`] or is already failing, fails the test on any request the
+/// service would have rejected.
 pub struct Emulator {
     shared: Arc<Shared>,
     address: SocketAddr,
     organization: String,
     server: Option<server::Handle>,
+    violations_expected: AtomicBool,
 }
 
 impl Emulator {
@@ -516,6 +526,7 @@ impl Emulator {
             address,
             organization,
             server: Some(server),
+            violations_expected: AtomicBool::new(false),
         }
     }
 
@@ -530,12 +541,22 @@ impl Emulator {
 
     // ----- tokens -----------------------------------------------------------------------------
 
-    /// Makes `token` valid (as a PAT in Basic auth or as a Bearer token) for `identity`, with the
-    /// given scopes: `code_read`, `code_write`, `code_manage`, `code_full`, `code_status`,
+    /// Makes `token` a valid personal access token (sent in Basic auth; as Bearer it is refused
+    /// like an unknown token and recorded as a violation) for `identity`, with the given scopes: `code_read`, `code_write`, `code_manage`, `code_full`, `code_status`,
     /// `threads_full`, `build_read`, `build_execute`, `project_read`, `full` (everything), or the
     /// service's own names such as `vso.code_write`. Panics on an unknown scope name.
     pub fn add_token(&self, token: &str, identity: Identity, scopes: &[&str]) {
-        self.world().tokens.add(token, identity, scopes);
+        self.world()
+            .tokens
+            .add(token, auth::TokenKind::Pat, identity, scopes);
+    }
+
+    /// Makes `token` a valid job token (`System.AccessToken`, sent as Bearer or in Basic auth) for
+    /// `identity`, with scopes as for [`Emulator::add_token`].
+    pub fn add_job_token(&self, token: &str, identity: Identity, scopes: &[&str]) {
+        self.world()
+            .tokens
+            .add(token, auth::TokenKind::Job, identity, scopes);
     }
 
     /// Denies a permission to the identity behind `token`.
@@ -676,7 +697,13 @@ impl Emulator {
         self.world().violations.clone()
     }
 
-    /// Panics with the list of violations, if any.
+    /// The opt-out of the check on drop, for a test that provokes violations on purpose (and
+    /// asserts them itself with [`Emulator::violations`]).
+    pub fn expect_violations(&self) {
+        self.violations_expected.store(true, Ordering::SeqCst);
+    }
+
+    /// Panics with the list of violations, if any. Dropping the emulator does this too.
     pub fn assert_no_violations(&self) {
         let violations = self.violations();
         assert!(
@@ -727,6 +754,12 @@ impl Emulator {
         self.world().faults.fail_after_writes(n, Fault::Status(503));
     }
 
+    /// The next `n` writes whose `METHOD path` matches the regular expression `pattern` (e.g.
+    /// `"^POST .*/threads$"`) suffer `fault`: refused, or stored with the answer lost.
+    pub fn fault_next_writes(&self, pattern: &str, n: usize, fault: WriteFault) {
+        self.world().faults.push_write(pattern, n, fault);
+    }
+
     /// Removes every pending fault and the latency.
     pub fn clear_faults(&self) {
         self.world().faults = faults::Faults::default();
@@ -737,6 +770,9 @@ impl Drop for Emulator {
     fn drop(&mut self) {
         if let Some(server) = self.server.take() {
             server.stop();
+        }
+        if !std::thread::panicking() && !self.violations_expected.load(Ordering::SeqCst) {
+            self.assert_no_violations();
         }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::auth::{Token, Tokens};
+use super::auth::{Presented, Token, Tokens};
 use super::clock;
 use super::reply::Reply;
 use super::spec::{self, Operation, Route, percent_decode};
@@ -46,13 +46,20 @@ pub(super) fn respond(
         _ => None,
     };
 
-    let Some(token) = tokens.authenticate(request.header("authorization")) else {
+    let presented = tokens.authenticate(request.header("authorization"));
+    let Presented::Valid(token) = presented else {
         let mut reply = if matches!(request.method.as_str(), "GET" | "POST" | "HEAD") {
             Reply::sign_in_page()
         } else {
             Reply::unauthorized("")
         };
-        reply.violation = unknown;
+        reply.violation = unknown.or_else(|| {
+            matches!(presented, Presented::PatAsBearer).then(|| {
+                "a personal access token sent as Bearer; a PAT goes in Basic with an empty user \
+                 name"
+                    .to_owned()
+            })
+        });
         return reply;
     };
     if !segments
@@ -920,8 +927,31 @@ fn create_thread(
     Ok(organization.thread_json(pr, thread))
 }
 
+/// The longest comment the service stores, in characters (UTF-16 code units, as .NET counts).
+pub const MAX_COMMENT_CHARACTERS: usize = 150_000;
+
+/// The service's refusal of a comment longer than [`MAX_COMMENT_CHARACTERS`]: 400 with the message
+/// clients report from the real service ("A discussion comment cannot be longer than 150000
+/// characters.\r\nParameter name: comment.Content"); the type key is .NET's for that message form.
+fn check_comment_size(content: &str) -> Result<(), Reply> {
+    let characters = content.encode_utf16().count();
+    if characters > MAX_COMMENT_CHARACTERS {
+        return Err(Reply::violation(
+            400,
+            &format!(
+                "A discussion comment cannot be longer than {MAX_COMMENT_CHARACTERS} characters.\r\nParameter name: comment.Content"
+            ),
+            "ArgumentException",
+        ));
+    }
+    Ok(())
+}
+
 fn post_thread(organization: &mut Organization, call: &Call<'_>) -> Answer {
     let id = pull_request_id(organization, call)?;
+    for comment in call.body()["comments"].as_array().into_iter().flatten() {
+        check_comment_size(comment["content"].as_str().unwrap_or_default())?;
+    }
     create_thread(organization, id, call.identity(), call.body())
         .map(|thread| Reply::ok(&thread))
         .map_err(|message| Reply::bad_request(&message))
@@ -1027,6 +1057,7 @@ fn create_comment(organization: &mut Organization, call: &Call<'_>) -> Answer {
     let Some(content) = body["content"].as_str() else {
         return Err(Reply::bad_request("the new comment has no content"));
     };
+    check_comment_size(content)?;
     let comment = Comment::new(
         thread.next_comment_id(),
         parent,
@@ -1067,6 +1098,7 @@ fn update_comment(organization: &mut Organization, call: &Call<'_>) -> Answer {
     let (thread, now) = thread_mut(organization, call)?;
     let comment = own_comment(thread, call)?;
     if let Some(content) = body["content"].as_str() {
+        check_comment_size(content)?;
         if comment.content.is_none() {
             return Err(Reply::bad_request("a deleted comment cannot be edited"));
         }

@@ -14,7 +14,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use tokio::sync::oneshot;
 
-use super::faults::Fault;
+use super::faults::{Fault, WriteFault};
 use super::reply::Reply;
 use super::{RecordedRequest, Shared, Violation, World, routes};
 
@@ -138,6 +138,15 @@ fn into_response(reply: Reply) -> Response<Full<Bytes>> {
         .unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
 }
 
+/// The error answer of an injected fault.
+fn injected(status: u16) -> Reply {
+    Reply::error(
+        status,
+        &format!("The emulator answers {status} on purpose (an injected fault)."),
+        "InjectedFaultException",
+    )
+}
+
 impl World {
     /// Counts, applies faults, answers and records one request; `None` drops the connection.
     fn answer(&mut self, mut request: RecordedRequest) -> Option<Reply> {
@@ -147,13 +156,30 @@ impl World {
             self.write_count += 1;
         }
         let fault = self.faults.next();
+        let write_fault = match (fault, is_write) {
+            (None, true) => self.faults.next_write(&request.method, &request.path),
+            _ => None,
+        };
+        if let Some(write_fault) = write_fault {
+            let reply = match write_fault {
+                WriteFault::Refused(status) => Some(injected(status)),
+                WriteFault::RefusedDropped => None,
+                WriteFault::AppliedThenStatus(status) => {
+                    self.serve(&request, is_write);
+                    Some(injected(status))
+                }
+                WriteFault::AppliedThenDropped => {
+                    self.serve(&request, is_write);
+                    None
+                }
+            };
+            request.status = reply.as_ref().map(|r| r.status);
+            self.requests.push(request);
+            return reply;
+        }
         let reply = match fault {
             Some(Fault::Drop) => None,
-            Some(Fault::Status(status)) => Some(Reply::error(
-                status,
-                &format!("The emulator answers {status} on purpose (an injected fault)."),
-                "InjectedFaultException",
-            )),
+            Some(Fault::Status(status)) => Some(injected(status)),
             Some(Fault::RateLimited { retry_after_secs }) => Some(
                 Reply::error(
                     429,

@@ -959,14 +959,20 @@ impl Organization {
             .logs
             .iter()
             .map(|(id, text)| {
-                json!({
+                let mut entry = json!({
                     "lineCount": log_lines(text).len(),
                     "createdOn": build.queue_time,
                     "lastChangedOn": build.queue_time,
                     "id": id,
                     "type": "Container",
                     "url": format!("{}{}/_apis/build/builds/{}/logs/{id}", self.base_url, build.project_id, build.seed.id),
-                })
+                });
+                if build.seed.logs_without_line_count.contains(id) {
+                    if let Some(entry) = entry.as_object_mut() {
+                        entry.remove("lineCount");
+                    }
+                }
+                entry
             })
             .collect()
     }

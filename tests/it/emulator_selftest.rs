@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::emulator::{
     BuildSeed, Change, Emulator, Identity, IssueSeed, IterationSeed, Permission, PullRequestSeed,
-    TimelineRecordSeed, reference_problems,
+    TimelineRecordSeed, WriteFault, reference_problems,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -211,6 +211,7 @@ async fn a_thread_round_trips_with_typed_properties_and_enum_names() {
 #[tokio::test]
 async fn a_misspelled_field_is_refused_and_recorded() {
     let ado = seeded();
+    ado.expect_violations();
     let client = Client::pat(&ado, PAT);
     let mut body = finding_thread();
     let context = body
@@ -241,6 +242,7 @@ async fn a_misspelled_field_is_refused_and_recorded() {
 #[tokio::test]
 async fn enums_accept_any_case_and_reject_unknown_values() {
     let ado = seeded();
+    ado.expect_violations();
     let client = Client::pat(&ado, PAT);
     let mut body = finding_thread();
     body["status"] = json!("WONTFIX");
@@ -261,6 +263,7 @@ async fn enums_accept_any_case_and_reject_unknown_values() {
 #[tokio::test]
 async fn thread_positions_follow_the_service_rules() {
     let ado = seeded();
+    ado.expect_violations();
     let client = Client::pat(&ado, PAT);
     let cases = [
         (
@@ -302,6 +305,7 @@ async fn thread_positions_follow_the_service_rules() {
 #[tokio::test]
 async fn api_version_must_be_the_reference_one() {
     let ado = seeded();
+    ado.expect_violations();
     let client = Client::pat(&ado, PAT);
 
     let missing = client.get(&Client::pr("/threads")).await;
@@ -327,6 +331,7 @@ async fn api_version_must_be_the_reference_one() {
 #[tokio::test]
 async fn unknown_routes_and_query_parameters_are_violations() {
     let ado = seeded();
+    ado.expect_violations();
     let client = Client::pat(&ado, PAT);
 
     let unknown = client.get(&Client::pr("/threadz?api-version=7.1")).await;
@@ -381,12 +386,36 @@ async fn a_rejected_token_gets_the_sign_in_page_or_401() {
     );
     assert_eq!(error["typeKey"], "UnauthorizedRequestException");
 
+    ado.assert_no_violations();
+
+    // A PAT is Basic only: as Bearer the service does not know it, and the client is at fault.
     let bearer = Client::new(&ado, Some(format!("Bearer {PAT}")));
+    let answer = bearer.get(&Client::pr("?api-version=7.1")).await;
+    assert_eq!(answer.status, 203);
+    let violations = ado.violations();
+    assert_eq!(violations.len(), 1, "{violations:?}");
+    assert!(
+        violations[0]
+            .message
+            .contains("personal access token sent as Bearer"),
+        "{}",
+        violations[0]
+    );
+    ado.expect_violations();
+
+    // The job token is Bearer (and works in Basic too).
+    ado.add_job_token("job-token", Identity::build_service(), &["code_read"]);
+    let job = Client::new(&ado, Some("Bearer job-token".to_owned()));
+    assert_eq!(job.get(&Client::pr("?api-version=7.1")).await.status, 200);
+    let job_basic = Client::new(
+        &ado,
+        Some(format!("Basic {}", STANDARD.encode(":job-token"))),
+    );
     assert_eq!(
-        bearer.get(&Client::pr("?api-version=7.1")).await.status,
+        job_basic.get(&Client::pr("?api-version=7.1")).await.status,
         200
     );
-    ado.assert_no_violations();
+    assert_eq!(ado.violations().len(), 1);
 }
 
 #[tokio::test]
@@ -531,6 +560,7 @@ async fn iterations_track_changes_across_pushes() {
 #[tokio::test]
 async fn comments_are_edited_by_their_author_only() {
     let ado = seeded();
+    ado.expect_violations();
     let client = Client::pat(&ado, PAT);
     let thread = client
         .post(&Client::pr("/threads?api-version=7.1"), &finding_thread())
@@ -630,6 +660,7 @@ async fn threads_can_be_updated_and_seeded() {
 #[tokio::test]
 async fn statuses_and_properties_behave_like_the_service() {
     let ado = seeded();
+    ado.expect_violations();
     let client = Client::pat(&ado, PAT);
     let status = client
         .post(
@@ -875,6 +906,7 @@ async fn latency_does_not_serialise_requests() {
 #[tokio::test]
 async fn connection_data_answers_only_to_a_preview_version() {
     let ado = seeded();
+    ado.expect_violations();
     let client = Client::pat(&ado, PAT);
 
     let preview = client
@@ -971,4 +1003,166 @@ async fn pull_request_lists_cut_descriptions_and_env_describes_the_build() {
     assert_eq!(value("SYSTEM_TEAMPROJECTID"), ado.project_id("proj"));
     assert_eq!(value("BUILD_REPOSITORY_ID"), REPOSITORY);
     ado.assert_no_violations();
+}
+
+#[tokio::test]
+async fn an_unchecked_violation_fails_the_test_when_the_emulator_is_dropped() {
+    let ado = seeded();
+    let client = Client::pat(&ado, PAT);
+    let answer = client.get(&Client::pr("/threadz?api-version=7.1")).await;
+    assert_eq!(answer.status, 404);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(ado)));
+    let message = dropped
+        .expect_err("dropping an emulator that saw a violation panics")
+        .downcast::<String>()
+        .map(|m| *m)
+        .unwrap_or_default();
+    assert!(
+        message.contains("1 request(s) the service would reject") && message.contains("threadz"),
+        "{message}"
+    );
+
+    // Opting out is explicit.
+    let ado = seeded();
+    ado.expect_violations();
+    Client::pat(&ado, PAT)
+        .get(&Client::pr("/threadz?api-version=7.1"))
+        .await;
+    drop(ado);
+}
+
+#[tokio::test]
+async fn comment_content_over_150000_characters_is_refused_as_the_service_does() {
+    let ado = seeded();
+    ado.expect_violations();
+    let client = Client::pat(&ado, PAT);
+    // The service counts characters (UTF-16 code units), not bytes: 150,000 'é' (300,000 bytes
+    // of UTF-8) fit exactly.
+    let mut thread = finding_thread();
+    thread["comments"][0]["content"] = json!("é".repeat(150_000));
+    let fits = client
+        .post(&Client::pr("/threads?api-version=7.1"), &thread)
+        .await;
+    assert_eq!(
+        fits.status,
+        200,
+        "{}",
+        &fits.text[..200.min(fits.text.len())]
+    );
+    let thread_id = fits.json()["id"].as_u64().expect("an id");
+
+    let over = "x".repeat(150_001);
+    let expected = "A discussion comment cannot be longer than 150000 characters.\r\nParameter name: comment.Content";
+    thread["comments"][0]["content"] = json!(over);
+    let refused = client
+        .post(&Client::pr("/threads?api-version=7.1"), &thread)
+        .await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["message"], expected);
+
+    let reply = client
+        .post(
+            &Client::pr(&format!("/threads/{thread_id}/comments?api-version=7.1")),
+            &json!({ "parentCommentId": 1, "content": over, "commentType": 1 }),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    let edit = client
+        .patch(
+            &Client::pr(&format!("/threads/{thread_id}/comments/1?api-version=7.1")),
+            &json!({ "content": over }),
+        )
+        .await;
+    assert_eq!(edit.status, 400);
+    assert_eq!(edit.json()["message"], expected);
+
+    assert_eq!(ado.threads(PR).len(), 1);
+    assert_eq!(
+        ado.threads(PR)[0]["comments"].as_array().map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(ado.violations().len(), 3, "{:?}", ado.violations());
+}
+
+#[tokio::test]
+async fn a_write_fault_either_stores_nothing_or_stores_and_loses_the_answer() {
+    let ado = seeded();
+    let client = Client::pat(&ado, PAT);
+    let threads = "^POST .*/pullRequests/7/threads$";
+
+    ado.fault_next_writes(threads, 1, WriteFault::Refused(503));
+    let refused = client
+        .post(&Client::pr("/threads?api-version=7.1"), &finding_thread())
+        .await;
+    assert_eq!(refused.status, 503);
+    assert!(ado.threads(PR).is_empty());
+
+    ado.fault_next_writes(threads, 1, WriteFault::RefusedDropped);
+    let dropped = client
+        .send(
+            "POST",
+            &Client::pr("/threads?api-version=7.1"),
+            "application/json",
+            Some(&finding_thread()),
+        )
+        .await;
+    assert!(
+        dropped.is_err(),
+        "the connection is closed without an answer"
+    );
+    assert!(ado.threads(PR).is_empty());
+
+    ado.fault_next_writes(threads, 1, WriteFault::AppliedThenStatus(500));
+    let lost = client
+        .post(&Client::pr("/threads?api-version=7.1"), &finding_thread())
+        .await;
+    assert_eq!(lost.status, 500);
+    assert_eq!(
+        ado.threads(PR).len(),
+        1,
+        "stored although the answer is a 500"
+    );
+
+    ado.fault_next_writes(threads, 1, WriteFault::AppliedThenDropped);
+    let lost = client
+        .send(
+            "POST",
+            &Client::pr("/threads?api-version=7.1"),
+            "application/json",
+            Some(&finding_thread()),
+        )
+        .await;
+    assert!(lost.is_err());
+    assert_eq!(ado.threads(PR).len(), 2, "stored although no answer came");
+
+    // Reads and writes that do not match the pattern are not touched; the fault is used up.
+    ado.fault_next_writes(threads, 1, WriteFault::Refused(503));
+    assert_eq!(
+        client
+            .get(&Client::pr("/threads?api-version=7.1"))
+            .await
+            .status,
+        200
+    );
+    let status = client
+        .post(
+            &Client::pr("/statuses?api-version=7.1"),
+            &json!({ "state": "succeeded", "context": { "name": "review", "genre": "coderabbit" } }),
+        )
+        .await;
+    assert_eq!(status.status, 200, "{}", status.text);
+    assert_eq!(
+        client
+            .post(&Client::pr("/threads?api-version=7.1"), &finding_thread())
+            .await
+            .status,
+        503
+    );
+    assert_eq!(
+        client
+            .post(&Client::pr("/threads?api-version=7.1"), &finding_thread())
+            .await
+            .status,
+        200
+    );
 }

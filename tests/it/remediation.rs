@@ -5,7 +5,7 @@ use std::process::Output;
 use std::time::Instant;
 
 use crate::emulator::{
-    BuildSeed, Emulator, Identity, IssueSeed, PullRequestSeed, TimelineRecordSeed,
+    BuildSeed, Emulator, Identity, IssueSeed, PullRequestSeed, TimelineRecordSeed, WriteFault,
 };
 use crate::support::pull_request::{PullRequestFixture, marker};
 use crate::support::{agent, run, stderr, stdout};
@@ -107,6 +107,15 @@ fn timeline(log_id: Option<u32>) -> Vec<TimelineRecordSeed> {
 }
 
 fn setup_with(records: Vec<TimelineRecordSeed>, logs: Vec<(u32, String)>) -> Setup {
+    setup_with_build(BuildSeed {
+        records,
+        logs,
+        ..BuildSeed::default()
+    })
+}
+
+/// The PR and the failed build 42 of it; `build` gives its records and logs.
+fn setup_with_build(build: BuildSeed) -> Setup {
     let fixture = PullRequestFixture::new(&[(
         "src/merge.rs",
         marker(&[
@@ -139,9 +148,7 @@ fn setup_with(records: Vec<TimelineRecordSeed>, logs: Vec<(u32, String)>) -> Set
         id: 42,
         pull_request_id: Some(1),
         source_version: fixture.merge.clone(),
-        records,
-        logs,
-        ..BuildSeed::default()
+        ..build
     });
     let work = fixture.checkout(None);
     Setup { ado, fixture, work }
@@ -388,6 +395,29 @@ fn a_huge_log_is_read_by_its_tail() {
     eprintln!("50 MB log remediated in {:?}", start.elapsed());
 }
 
+/// A log whose list entry has no `lineCount`: the errors at the end of a long failed step are
+/// still found, so the log is read to its end rather than from its start.
+#[test]
+fn a_log_without_a_line_count_is_read_by_its_tail() {
+    let noise = ts("   Compiling some-crate v1.0.0 (registry)");
+    let mut log = format!("{noise}\n").repeat(6_000);
+    log.push_str(&build_log());
+    let setup = setup_with_build(BuildSeed {
+        records: timeline(Some(5)),
+        logs: vec![(5, log)],
+        logs_without_line_count: vec![5],
+        ..BuildSeed::default()
+    });
+    let output = remediate(&setup, TOKEN, "pro");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let threads = remediation_threads(&setup);
+    let on_app = threads
+        .iter()
+        .find(|t| t["threadContext"]["filePath"] == "/src/app.rs")
+        .unwrap_or_else(|| panic!("the error 6,000 lines down is found: {threads:?}"));
+    assert_eq!(on_app["threadContext"]["rightFileStart"]["line"], 21);
+}
+
 #[test]
 fn not_a_pull_request_build() {
     let setup = setup();
@@ -406,7 +436,7 @@ fn not_a_pull_request_build() {
     let _ = &setup.fixture;
 }
 
-/// Benchmark: `cargo test --release --test remediation -- --ignored --nocapture`.
+/// Benchmark: `cargo test --release --test it benchmark_ten_failed_logs -- --ignored --nocapture`.
 #[test]
 #[ignore = "benchmark: run explicitly"]
 fn benchmark_ten_failed_logs_of_2000_lines() {
@@ -557,4 +587,61 @@ fn copies_of_remediation_left_by_two_runs_that_raced_are_closed_by_the_next() {
     assert_eq!(status(u64::from(summary_copy)), "closed");
     assert_eq!(status(inline["id"].as_u64().unwrap()), "active");
     assert_eq!(status(summary["id"].as_u64().unwrap()), "active");
+}
+
+/// The run met `fault` on its thread posts: it completed, or it stopped with exit 2 and the next
+/// run on a healthy service completed it; either way each thread is there once.
+fn remediation_posts_suffer(fault: WriteFault) {
+    // Two inline threads (src/app.rs line 21, src/merge.rs line 2) and the PR-level summary,
+    // as the first test of this file asserts in detail.
+    let expected = ["\"/src/app.rs\" 21", "\"/src/merge.rs\" 2", "null null"];
+    let setup = setup();
+    setup
+        .ado
+        .fault_next_writes(r"^POST .*/pullRequests/1/threads$", 3, fault);
+    let output = remediate(&setup, TOKEN, "pro");
+    match output.status.code() {
+        Some(0) => {}
+        Some(2) => {
+            setup.ado.clear_faults();
+            let again = remediate(&setup, TOKEN, "pro");
+            assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+        }
+        code => panic!("{fault:?}: exit {code:?}\n{}", stderr(&output)),
+    }
+    let mut posted: Vec<String> = remediation_threads(&setup)
+        .iter()
+        .filter(|t| t["status"] != "closed")
+        .map(|t| {
+            format!(
+                "{} {}",
+                t["threadContext"]["filePath"], t["threadContext"]["rightFileStart"]["line"]
+            )
+        })
+        .collect();
+    posted.sort();
+    assert_eq!(posted, expected, "{fault:?}");
+}
+
+#[test]
+fn a_remediation_post_refused_with_a_503_is_posted_once() {
+    remediation_posts_suffer(WriteFault::Refused(503));
+}
+
+#[test]
+fn a_remediation_post_whose_connection_dropped_is_posted_once() {
+    remediation_posts_suffer(WriteFault::RefusedDropped);
+}
+
+#[test]
+#[ignore = "agent bug: the REST client (src/azure_devops/client.rs, request loop) retries a POST \
+            answered 5xx without checking whether the service stored it, so a remediation thread \
+            stored before its 503 is created again (four copies of the src/app.rs thread)"]
+fn a_remediation_post_stored_then_answered_503_is_posted_once() {
+    remediation_posts_suffer(WriteFault::AppliedThenStatus(503));
+}
+
+#[test]
+fn a_remediation_post_stored_then_dropped_is_posted_once() {
+    remediation_posts_suffer(WriteFault::AppliedThenDropped);
 }

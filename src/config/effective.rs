@@ -53,6 +53,8 @@ pub enum Profile {
     Chill,
     /// Everything, nitpicks included.
     Assertive,
+    /// Only the most important comments (CodeRabbit: the rest are grouped in the summary).
+    Quiet,
 }
 
 impl Profile {
@@ -60,6 +62,7 @@ impl Profile {
         match self {
             Profile::Chill => "chill",
             Profile::Assertive => "assertive",
+            Profile::Quiet => "quiet",
         }
     }
 }
@@ -211,11 +214,13 @@ impl Config {
             .collect()
     }
 
-    /// The lowest severity worth posting: `chill` keeps `minor` and above, `assertive` all.
+    /// The lowest severity worth posting: `chill` keeps `minor` and above, `assertive` all,
+    /// `quiet` only `major` and `critical`.
     pub fn min_severity(&self) -> Severity {
         match self.reviews.profile {
             Profile::Chill => Severity::Minor,
             Profile::Assertive => Severity::Info,
+            Profile::Quiet => Severity::Major,
         }
     }
 
@@ -253,6 +258,7 @@ impl Config {
         if let Some(profile) = string(root, &["reviews", "profile"]) {
             reviews.profile = match profile.as_str() {
                 "assertive" => Profile::Assertive,
+                "quiet" => Profile::Quiet,
                 _ => Profile::Chill,
             };
         }

@@ -8,7 +8,7 @@
 //!    type and bound, as data — gathering every problem in one pass and keeping only valid values.
 //! 3. `effective`: the kept values, over the schema's defaults, become a [`Config`].
 //!
-//! **Nothing here stops a review.** [`load_file`] and [`load_str`] always return a usable
+//! **Nothing here stops a review.** [`load_file`], [`load_blob`] and [`load_str`] always return a usable
 //! [`Config`], plus the [`Problem`]s found, each with file, line and column.
 //!
 //! **Fallback policy: only what is wrong falls back.** A file that cannot be read as a YAML
@@ -127,9 +127,16 @@ pub fn load_file(path: &Path) -> Loaded {
             format!("cannot read the file ({err}); the defaults are used"),
         );
     }
+    load_blob(&bytes, path)
+}
+
+/// Reads a configuration from its bytes — a file committed in a tree, or one read from disk —
+/// with the same size cap ([`MAX_FILE_BYTES`]) and the same decoding (UTF-8 with or without a
+/// byte-order mark, UTF-16 with one) as [`load_file`]; `name` names it in problems. Never fails.
+pub fn load_blob(bytes: &[u8], name: &Path) -> Loaded {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Loaded::defaults_because(
-            path,
+            name,
             None,
             None,
             format!(
@@ -138,10 +145,10 @@ pub fn load_file(path: &Path) -> Loaded {
             ),
         );
     }
-    match decode(&bytes) {
-        Ok(text) => load_str(&text, path),
+    match decode(bytes) {
+        Ok(text) => load_str(&text, name),
         Err((line, column, why)) => {
-            Loaded::defaults_because(path, line, column, format!("{why}; the defaults are used"))
+            Loaded::defaults_because(name, line, column, format!("{why}; the defaults are used"))
         }
     }
 }
@@ -445,6 +452,38 @@ mod tests {
                 .starts_with("cannot read the file")
         );
         assert_eq!(missing.problems[0].line, None);
+    }
+
+    #[test]
+    fn committed_files_are_capped_and_decoded_like_files_on_disk() {
+        let name = Path::new(".coderabbit.yaml");
+        let mut utf16 = vec![0xFE, 0xFF];
+        for unit in "reviews:\n  profile: assertive\n".encode_utf16() {
+            utf16.extend(unit.to_be_bytes());
+        }
+        let loaded = load_blob(&utf16, name);
+        assert!(loaded.problems.is_empty(), "{:?}", messages(&loaded));
+        assert_eq!(loaded.config.reviews.profile, Profile::Assertive);
+        assert_eq!(loaded.source.as_deref(), Some(name));
+
+        let with_bom = b"\xEF\xBB\xBFreviews:\n  profile: assertive\n";
+        assert_eq!(
+            load_blob(with_bom, name).config.reviews.profile,
+            Profile::Assertive
+        );
+
+        let huge = vec![b'#'; MAX_FILE_BYTES as usize + 1];
+        let loaded = load_blob(&huge, name);
+        assert_eq!(loaded.config, Config::default());
+        assert!(loaded.problems[0].message.contains("larger than 1024 KiB"));
+        assert!(loaded.has_errors());
+
+        let binary = load_blob(b"reviews:\n  poem: \xff\n", name);
+        assert_eq!(
+            (binary.problems[0].line, binary.problems[0].column),
+            (Some(2), Some(9))
+        );
+        assert!(binary.problems[0].message.contains("not UTF-8"));
     }
 
     #[test]

@@ -21,36 +21,60 @@ pub enum Format {
     Checkstyle,
 }
 
-/// Which format `text` is in, from its content.
+impl Format {
+    fn name(self) -> &'static str {
+        match self {
+            Format::Sarif => "SARIF",
+            Format::Rdjson => "rdjson",
+            Format::Rdjsonl => "rdjsonl",
+            Format::Checkstyle => "checkstyle XML",
+        }
+    }
+}
+
+/// Which format `text` is in, from its content; `None` when it is none of them.
 pub fn detect(text: &str) -> Option<Format> {
+    sniff(text).ok().flatten()
+}
+
+/// Which format `text` is in; an error when it looks like JSON but is not (with the JSON
+/// parser's line and column).
+fn sniff(text: &str) -> Result<Option<Format>, String> {
     let trimmed = text.trim_start_matches('\u{feff}').trim_start();
     if trimmed.starts_with('<') {
-        return trimmed
+        return Ok(trimmed
             .contains("<checkstyle")
-            .then_some(Format::Checkstyle);
+            .then_some(Format::Checkstyle));
     }
-    if trimmed.starts_with('{') {
-        if let Ok(value) = serde_json::from_str::<serde_json::Value>(trimmed) {
-            if value.get("runs").is_some() {
-                return Some(Format::Sarif);
+    if !trimmed.starts_with('{') {
+        return Ok(None);
+    }
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(value) if value.get("runs").is_some() => Ok(Some(Format::Sarif)),
+        Ok(value) if value.get("diagnostics").is_some() => Ok(Some(Format::Rdjson)),
+        Ok(value) if value.get("message").is_some() => Ok(Some(Format::Rdjsonl)),
+        Ok(_) => Ok(None),
+        Err(whole) => {
+            // Several JSON objects, one a line.
+            let first = trimmed.lines().next().unwrap_or_default();
+            match serde_json::from_str::<serde_json::Value>(first) {
+                Ok(value) if value.get("message").is_some() => Ok(Some(Format::Rdjsonl)),
+                _ => Err(format!(
+                    "is not valid JSON ({}; truncated?)",
+                    json_error(&whole)
+                )),
             }
-            if value.get("diagnostics").is_some() {
-                return Some(Format::Rdjson);
-            }
-            if value.get("message").is_some() {
-                return Some(Format::Rdjsonl);
-            }
-            return None;
-        }
-        // Several JSON objects, one a line.
-        let first = trimmed.lines().next().unwrap_or_default();
-        if serde_json::from_str::<serde_json::Value>(first)
-            .is_ok_and(|v| v.get("message").is_some())
-        {
-            return Some(Format::Rdjsonl);
         }
     }
-    None
+}
+
+/// A JSON parser's error as "what at line L column C".
+pub(crate) fn json_error(error: &serde_json::Error) -> String {
+    let what = error.to_string();
+    let what = what
+        .rsplit_once(" at line ")
+        .map_or(what.as_str(), |(what, _)| what);
+    format!("{what} at line {} column {}", error.line(), error.column())
 }
 
 /// A finding as another tool reported it, before paths and lines are placed.
@@ -62,37 +86,116 @@ pub struct Reported {
     pub end_line: u32,
     pub severity: Severity,
     pub category: Category,
+    /// The rule's id as the tool names it (`cpp/missing-header-guard`, `SC2086`); may be empty.
     pub rule: String,
     pub message: String,
     pub suggestion: Option<String>,
 }
 
-/// Reads `path` (any supported format).
+/// Why a result of a report was not turned into a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DropReason {
+    /// The result names no file.
+    NoLocation,
+    /// Neither the result nor its rule says anything to post.
+    NoMessage,
+    /// The tool itself records the result as suppressed in the source.
+    Suppressed,
+    /// A SARIF result whose `kind` is not a problem (`pass`, `notApplicable`, …).
+    NotAProblem,
+}
+
+impl std::fmt::Display for DropReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DropReason::NoLocation => "no file location",
+            DropReason::NoMessage => "no message, and the rule has no description",
+            DropReason::Suppressed => "suppressed in the source",
+            DropReason::NotAProblem => "not a problem (SARIF kind pass, notApplicable, …)",
+        })
+    }
+}
+
+/// A result left out while reading, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dropped {
+    pub tool: String,
+    pub rule: String,
+    pub reason: DropReason,
+}
+
+/// What one report gave: the findings to place, and the results left out.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Report {
+    pub format: Option<Format>,
+    pub reported: Vec<Reported>,
+    pub dropped: Vec<Dropped>,
+}
+
+/// Reads `path` (any supported format); results left out while reading are logged with why.
 pub fn read(path: &Path) -> Result<Vec<Reported>, UserError> {
+    read_report(path).map(|report| report.reported)
+}
+
+/// Reads `path` (any supported format): the findings and the results left out, with why.
+/// Refuses, with one sentence naming the problem, a file that is not one of the formats or
+/// breaks its format's shape.
+pub fn read_report(path: &Path) -> Result<Report, UserError> {
     let bytes = std::fs::read(path).map_err(|e| {
         UserError::new(format!(
             "cannot read the findings file {}: {e}",
             path.display()
         ))
     })?;
-    let text = String::from_utf8_lossy(&bytes);
-    let format = detect(&text).ok_or_else(|| {
-        UserError::new(format!(
-            "{} is not SARIF 2.1.0, reviewdog rdjson/rdjsonl or checkstyle XML: pass one of those to --findings",
-            path.display()
-        ))
+    let report = parse_bytes(&bytes)
+        .map_err(|why| UserError::new(format!("the findings file {} {why}", path.display())))?;
+    let mut counts: std::collections::BTreeMap<DropReason, usize> = Default::default();
+    for dropped in &report.dropped {
+        *counts.entry(dropped.reason).or_default() += 1;
+    }
+    for (reason, count) in counts {
+        tracing::info!("{}: {count} result(s) left out: {reason}", path.display());
+    }
+    Ok(report)
+}
+
+/// Reads a report from its bytes: UTF-8 (with or without a byte-order mark) or UTF-16 with a
+/// byte-order mark (what Windows PowerShell 5.1's `>` writes); LF or CRLF. The error completes
+/// the sentence "the findings file X …".
+pub fn parse_bytes(bytes: &[u8]) -> Result<Report, String> {
+    let text = decode(bytes)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let format = sniff(text)?.ok_or_else(|| {
+        "is not SARIF 2.1.0, reviewdog rdjson/rdjsonl or checkstyle XML: pass one of those to --findings"
+            .to_owned()
     })?;
     let parsed = match format {
-        Format::Sarif => sarif::parse(&text),
-        Format::Rdjson => rdjson::parse(&text),
-        Format::Rdjsonl => rdjson::parse_lines(&text),
-        Format::Checkstyle => checkstyle::parse(&text),
+        Format::Sarif => sarif::parse(text),
+        Format::Rdjson => rdjson::parse(text),
+        Format::Rdjsonl => rdjson::parse_lines(text),
+        Format::Checkstyle => checkstyle::parse(text),
     };
-    parsed.map_err(|why| {
-        UserError::new(format!(
-            "{} could not be read as {format:?}: {why}",
-            path.display()
-        ))
+    let mut report = parsed.map_err(|why| format!("is not valid {}: {why}", format.name()))?;
+    report.format = Some(format);
+    Ok(report)
+}
+
+/// Bytes to text, by byte-order mark: UTF-16 LE/BE, else UTF-8 (invalid sequences replaced).
+fn decode(bytes: &[u8]) -> Result<String, String> {
+    let utf16 = |big_endian: bool| {
+        let units = bytes[2..].chunks(2).map(|pair| match pair {
+            [a, b] if big_endian => u16::from_be_bytes([*a, *b]),
+            [a, b] => u16::from_le_bytes([*a, *b]),
+            _ => 0xFFFD,
+        });
+        char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect::<String>()
+    };
+    Ok(match bytes {
+        [0xFF, 0xFE, ..] => utf16(false),
+        [0xFE, 0xFF, ..] => utf16(true),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
     })
 }
 
@@ -129,16 +232,20 @@ pub fn repository_path(raw: &str, roots: &[&Path]) -> Option<String> {
     Some(relative.to_owned())
 }
 
-fn percent_decode(text: &str) -> String {
+/// `%XX` escapes to bytes; a `%` not followed by two hex digits stays as written.
+pub(crate) fn percent_decode(text: &str) -> String {
     let bytes = text.as_bytes();
+    let hex = |b: u8| char::from(b).to_digit(16);
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(byte) = u8::from_str_radix(&text[i + 1..i + 3], 16)
+            && let (Some(high), Some(low)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
         {
-            out.push(byte);
+            out.push((high * 16 + low) as u8);
             i += 3;
             continue;
         }
@@ -160,7 +267,7 @@ impl Reported {
             rule: if self.rule.is_empty() {
                 self.tool.clone()
             } else {
-                format!("{}/{}", self.tool, self.rule)
+                self.rule
             },
             source: self.tool,
             message: self.message,

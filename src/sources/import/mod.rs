@@ -288,8 +288,227 @@ pub fn severity_of(level: &str) -> Severity {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/imports");
+        std::fs::read(base.join(name)).unwrap()
+    }
+
+    fn report(name: &str) -> Report {
+        parse_bytes(&fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+    }
+
+    const PROJECT: &str = "/tmp/scratch/proj";
+
+    /// Every result of every real tool's report is read: as many as `jq`/`grep` count in the
+    /// file (see the fixtures' README), on repository paths, with the tool's own rule ids.
+    #[test]
+    fn real_tools_reports_are_read_whole() {
+        for (name, format, results) in [
+            ("ruff/ruff.sarif", Format::Sarif, 21),
+            ("ruff/ruff.rdjson", Format::Rdjson, 21),
+            ("bandit/bandit.sarif", Format::Sarif, 5),
+            ("eslint/eslint.sarif", Format::Sarif, 6),
+            ("eslint/eslint-checkstyle.xml", Format::Checkstyle, 6),
+            ("shellcheck/shellcheck.xml", Format::Checkstyle, 4),
+            ("sarif-multitool/validate-SARIF1004.sarif", Format::Sarif, 3),
+        ] {
+            let report = report(name);
+            assert_eq!(report.format, Some(format), "{name}");
+            assert_eq!(
+                report.reported.len(),
+                results,
+                "{name}: {:?}",
+                report.dropped
+            );
+            assert!(report.dropped.is_empty(), "{name}");
+            for reported in &report.reported {
+                assert!(!reported.message.trim().is_empty(), "{name}: {reported:?}");
+                assert!(!reported.rule.is_empty(), "{name}: {reported:?}");
+                let path = repository_path(&reported.path, &[Path::new(PROJECT)]);
+                assert!(path.is_some(), "{name}: {}", reported.path);
+            }
+        }
+        let ruff = report("ruff/ruff.sarif");
+        let f401 = ruff.reported.iter().find(|r| r.rule == "F401").unwrap();
+        assert_eq!(f401.tool, "ruff");
+        assert_eq!(
+            repository_path(&f401.path, &[Path::new(PROJECT)]).as_deref(),
+            Some("src/app.py")
+        );
+        let eslint = report("eslint/eslint.sarif");
+        assert_eq!(
+            repository_path(&eslint.reported[0].path, &[Path::new(PROJECT)]).as_deref(),
+            Some("web app/main.js")
+        );
+        let rules: Vec<&str> = eslint.reported.iter().map(|r| r.rule.as_str()).collect();
+        assert_eq!(
+            rules,
+            [
+                "no-unused-vars",
+                "eqeqeq",
+                "no-eval",
+                "semi",
+                "no-debugger",
+                "no-undef"
+            ]
+        );
+        let shellcheck = report("shellcheck/shellcheck.xml");
+        let sc2086 = shellcheck
+            .reported
+            .iter()
+            .find(|r| r.rule == "SC2086")
+            .unwrap();
+        assert_eq!(
+            (sc2086.tool.as_str(), sc2086.path.as_str(), sc2086.line),
+            ("ShellCheck", "scripts/ok.sh", 2)
+        );
+        let bandit = report("bandit/bandit.sarif");
+        assert!(
+            bandit
+                .reported
+                .iter()
+                .any(|r| r.rule == "B105" && r.path == "src/app.py")
+        );
+    }
+
+    #[test]
+    fn message_strings_and_artifact_indexes_are_resolved() {
+        let found = report("sarif-multitool/validate-SARIF1004.sarif").reported;
+        assert_eq!(
+            found[0].path,
+            "FunctionalTestOutput.ValidateCommand/Inputs.SARIF1004.ExpressUriBaseIdsCorrectly_Invalid.sarif"
+        );
+        assert_eq!(found[0].rule, "SARIF1004");
+        assert_eq!(found[0].line, 101);
+        assert_eq!(
+            found[1].message,
+            "runs[0].originalUriBaseIds.SOURCE_ROOT: The 'SOURCE_ROOT' element of \
+             'originalUriBaseIds' has a 'uri' property 'src' that does not end with a slash. The \
+             trailing slash is required to minimize the likelihood of an error when concatenating \
+             URI segments together."
+        );
+        assert!(found[2].message.ends_with("is already an absolute URI."));
+        assert!(found[2].message.contains("'file:///C:/src/file.h'"));
+    }
+
+    #[test]
+    fn encodings_give_the_same_results() {
+        for (original, encoded) in [
+            ("ruff/ruff.sarif", "ruff/ruff.utf16le.sarif"),
+            ("eslint/eslint.sarif", "eslint/eslint.utf16be.sarif"),
+            ("ruff/ruff.rdjson", "ruff/ruff.bom.rdjsonl"),
+            (
+                "shellcheck/shellcheck.xml",
+                "shellcheck/shellcheck.bom-crlf.xml",
+            ),
+        ] {
+            assert_eq!(
+                report(original).reported,
+                report(encoded).reported,
+                "{encoded}"
+            );
+        }
+    }
+
+    #[test]
+    fn broken_documents_are_refused_naming_the_problem() {
+        let sarif = String::from_utf8(fixture("ruff/ruff.sarif")).unwrap();
+        let truncated = &sarif[..sarif.len() / 2];
+        let err = parse_bytes(truncated.as_bytes()).unwrap_err();
+        let lines = truncated.lines().count();
+        assert!(
+            err.starts_with("is not valid JSON (EOF while parsing")
+                && err.contains(&format!("at line {lines} column")),
+            "{err}"
+        );
+        let old = sarif.replacen("\"2.1.0\"", "\"2.0.0\"", 1);
+        let err = parse_bytes(old.as_bytes()).unwrap_err();
+        assert!(err.contains("SARIF version 2.0.0"), "{err}");
+        let value: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+        let mut broken = value.clone();
+        broken["runs"][0]["results"] = serde_json::json!({"0": {}});
+        let err = parse_bytes(broken.to_string().as_bytes()).unwrap_err();
+        assert_eq!(
+            err,
+            "is not valid SARIF: `runs[0].results` must be an array, found an object"
+        );
+        let xml = String::from_utf8(fixture("shellcheck/shellcheck.xml")).unwrap();
+        let err = parse_bytes(xml.replace("line='7'", "line='seven'").as_bytes()).unwrap_err();
+        assert!(
+            err.contains("the `line` of the <error> at line 4 is `seven`, not a number"),
+            "{err}"
+        );
+        let err = parse_bytes(&xml.as_bytes()[..xml.len() - 20]).unwrap_err();
+        assert!(err.starts_with("is not valid checkstyle XML"), "{err}");
+        let err = parse_bytes(b"{\"diagnostics\": {}}").unwrap_err();
+        assert!(err.contains("`diagnostics` must be an array"), "{err}");
+    }
+
+    #[test]
+    fn empty_messages_fall_back_or_are_dropped() {
+        let text = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"CodeQL","rules":[
+            {"id":"cpp/missing-header-guard","shortDescription":{"text":"Missing header guard"}}]},
+            "extensions":[{"name":"codeql/cpp-queries","rules":[{"id":"cpp/x","name":"Named only",
+              "messageStrings":{"default":{"text":"{0} is {1}"}}}]}]},
+          "results":[
+            {"ruleId":"cpp/missing-header-guard","message":{"text":""},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.h"},"region":{"startLine":1}}}]},
+            {"rule":{"id":"cpp/x","index":0,"toolComponent":{"index":0}},"message":{"id":"default","arguments":["x","unused"]},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.c"}}}]},
+            {"ruleId":"unknown/rule","message":{},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.c"}}}]},
+            {"ruleId":"cpp/x","message":{"text":"no place"}},
+            {"ruleId":"cpp/x","kind":"pass","message":{"text":"fine"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.c"}}}]},
+            {"ruleId":"cpp/x","message":{"text":"ok"},"suppressions":[{"kind":"inSource"}],"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.c"}}}]}
+          ]}]}"#;
+        let report = parse_bytes(text.as_bytes()).unwrap();
+        let found: Vec<(&str, &str)> = report
+            .reported
+            .iter()
+            .map(|r| (r.rule.as_str(), r.message.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("cpp/missing-header-guard", "Missing header guard"),
+                ("cpp/x", "x is unused"),
+            ]
+        );
+        let dropped: Vec<DropReason> = report.dropped.iter().map(|d| d.reason).collect();
+        assert_eq!(
+            dropped,
+            [
+                DropReason::NoMessage,
+                DropReason::NoLocation,
+                DropReason::NotAProblem,
+                DropReason::Suppressed
+            ]
+        );
+        let finding = report.reported[0].clone().into_finding("a.h".into(), 1, 1);
+        assert_eq!(finding.rule, "cpp/missing-header-guard");
+        assert_eq!(finding.source, "CodeQL");
+    }
+
+    #[test]
+    fn malformed_percent_escapes_stay_as_written() {
+        let text = r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"results":[
+            {"ruleId":"r","message":{"text":"m"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"file:///repo/src/%aé%2.rs"}}}]}]}]}"#;
+        let report = parse_bytes(text.as_bytes()).unwrap();
+        assert_eq!(report.reported[0].path, "/repo/src/%aé%2.rs");
+        assert_eq!(
+            repository_path("file:///repo/a%aé%", &[Path::new("/repo")]).as_deref(),
+            Some("a%aé%")
+        );
+        assert_eq!(
+            repository_path(
+                "file:///C:/agent/_work/1/s/src/A%20B.cs",
+                &[Path::new("C:\\agent\\_work\\1\\s")]
+            )
+            .as_deref(),
+            Some("src/A B.cs")
+        );
+    }
 
     #[test]
     fn formats_are_detected_from_content() {

@@ -123,7 +123,8 @@ impl PartialEq for Tools {
 
 impl Eq for Tools {}
 
-/// Printed as every tool of the schema that has an `enabled` switch, with its effective state.
+/// Printed as every tool of the schema that has an `enabled` switch, with its effective state,
+/// and the tools documented since that the file switched.
 impl Serialize for Tools {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -131,7 +132,13 @@ impl Serialize for Tools {
             enabled: bool,
         }
         let switchable: Vec<&str> = keys::tools()
-            .filter(|tool| keys::lookup(&format!("reviews.tools.{tool}.enabled")).is_some())
+            .filter(|tool| {
+                let switch = format!("reviews.tools.{tool}.enabled");
+                // The schema's tools always; newer ones only when the file names them, so that
+                // the printed file stays valid against the published schema.
+                keys::KEYS.iter().any(|key| key.path == switch)
+                    || (keys::lookup(&switch).is_some() && self.enabled.contains_key(*tool))
+            })
             .collect();
         let mut map = serializer.serialize_map(Some(switchable.len()))?;
         for tool in switchable {

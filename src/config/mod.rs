@@ -627,6 +627,11 @@ mod tests {
             crate::finding::Severity::Major
         );
         assert!(!loaded.config.tool_enabled("psscriptanalyzer"));
+        let printed = loaded.config.to_yaml();
+        assert!(printed.contains("psscriptanalyzer") && !printed.contains("tflint"));
+        let again = load(&printed);
+        assert!(again.problems.is_empty(), "{:?}", messages(&again));
+        assert_eq!(again.config, loaded.config);
         assert!(ignored_keys(&loaded).contains(&"inheritance".to_owned()));
         let bad = load(
             "reviews:\n  pre_merge_checks:\n    custom_checks: [{name: x, mode: loud, instructions: y}]\n",

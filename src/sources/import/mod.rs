@@ -210,9 +210,9 @@ pub fn repository_path(raw: &str, roots: &[&Path]) -> Option<String> {
             path.remove(0);
         }
     }
-    let path = path.replace('\\', "/");
+    let path = drive_upper(path.replace('\\', "/"));
     for root in roots {
-        let root = root.to_string_lossy().replace('\\', "/");
+        let root = drive_upper(root.to_string_lossy().replace('\\', "/"));
         let root = root.trim_end_matches('/');
         if root.is_empty() {
             continue;
@@ -230,6 +230,16 @@ pub fn repository_path(raw: &str, roots: &[&Path]) -> Option<String> {
         return None;
     }
     Some(relative.to_owned())
+}
+
+/// A Windows drive letter in upper case (`c:/a` → `C:/a`): tools write either.
+fn drive_upper(mut path: String) -> String {
+    if let [drive, b':', ..] = path.as_bytes()
+        && drive.is_ascii_lowercase()
+    {
+        path[..1].make_ascii_uppercase();
+    }
+    path
 }
 
 /// `%XX` escapes to bytes; a `%` not followed by two hex digits stays as written.
@@ -548,6 +558,23 @@ mod tests {
             repository_path("./src/a.rs", &[root]).as_deref(),
             Some("src/a.rs")
         );
+        assert_eq!(
+            repository_path(
+                "file:///c:/agent/_work/1/s/src/A.cs",
+                &[Path::new("C:\\agent\\_work\\1\\s")]
+            )
+            .as_deref(),
+            Some("src/A.cs")
+        );
+        assert_eq!(
+            repository_path(
+                "C:\\agent\\_work\\1\\s\\src\\B.cs",
+                &[Path::new("c:/agent/_work/1/s/")]
+            )
+            .as_deref(),
+            Some("src/B.cs")
+        );
+        assert_eq!(repository_path("C:\\elsewhere\\B.cs", &[root]), None);
         assert_eq!(repository_path("/usr/include/stdio.h", &[root]), None);
         assert_eq!(repository_path("../outside.rs", &[root]), None);
     }

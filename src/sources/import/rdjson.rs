@@ -32,8 +32,13 @@ pub fn parse_lines(text: &str) -> Result<Report, String> {
         .filter(|(_, l)| !l.trim().is_empty())
     {
         let line = line.trim_start_matches('\u{feff}');
-        let value: Value = serde_json::from_str(line)
-            .map_err(|e| format!("line {}: {}", number + 1, json_error(&e)))?;
+        let value: Value = serde_json::from_str(line).map_err(|e| {
+            let what = e.to_string();
+            let what = what
+                .rsplit_once(" at line ")
+                .map_or(what.as_str(), |(w, _)| w);
+            format!("{what} at line {} column {}", number + 1, e.column())
+        })?;
         let tool = value["source"]["name"]
             .as_str()
             .unwrap_or("reviewdog")
@@ -115,5 +120,10 @@ mod tests {
         let found = report.reported;
         assert_eq!(found.len(), 2);
         assert_eq!(found[1].line, 0);
+        let truncated = "{\"message\":\"x\"}\n{\"message\":\"y\",\"loc";
+        assert_eq!(
+            parse_lines(truncated).unwrap_err(),
+            "EOF while parsing a string at line 2 column 19"
+        );
     }
 }

@@ -53,6 +53,8 @@ pub enum Profile {
     Chill,
     /// Everything, nitpicks included.
     Assertive,
+    /// Only the most important comments (CodeRabbit: the rest are grouped in the summary).
+    Quiet,
 }
 
 impl Profile {
@@ -60,6 +62,7 @@ impl Profile {
         match self {
             Profile::Chill => "chill",
             Profile::Assertive => "assertive",
+            Profile::Quiet => "quiet",
         }
     }
 }
@@ -120,7 +123,8 @@ impl PartialEq for Tools {
 
 impl Eq for Tools {}
 
-/// Printed as every tool of the schema that has an `enabled` switch, with its effective state.
+/// Printed as every tool of the schema that has an `enabled` switch, with its effective state,
+/// and the tools documented since that the file switched.
 impl Serialize for Tools {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(Serialize)]
@@ -128,7 +132,13 @@ impl Serialize for Tools {
             enabled: bool,
         }
         let switchable: Vec<&str> = keys::tools()
-            .filter(|tool| keys::lookup(&format!("reviews.tools.{tool}.enabled")).is_some())
+            .filter(|tool| {
+                let switch = format!("reviews.tools.{tool}.enabled");
+                // The schema's tools always; newer ones only when the file names them, so that
+                // the printed file stays valid against the published schema.
+                keys::KEYS.iter().any(|key| key.path == switch)
+                    || (keys::lookup(&switch).is_some() && self.enabled.contains_key(*tool))
+            })
             .collect();
         let mut map = serializer.serialize_map(Some(switchable.len()))?;
         for tool in switchable {
@@ -211,11 +221,13 @@ impl Config {
             .collect()
     }
 
-    /// The lowest severity worth posting: `chill` keeps `minor` and above, `assertive` all.
+    /// The lowest severity worth posting: `chill` keeps `minor` and above, `assertive` all,
+    /// `quiet` only `major` and `critical`.
     pub fn min_severity(&self) -> Severity {
         match self.reviews.profile {
             Profile::Chill => Severity::Minor,
             Profile::Assertive => Severity::Info,
+            Profile::Quiet => Severity::Major,
         }
     }
 
@@ -253,6 +265,7 @@ impl Config {
         if let Some(profile) = string(root, &["reviews", "profile"]) {
             reviews.profile = match profile.as_str() {
                 "assertive" => Profile::Assertive,
+                "quiet" => Profile::Quiet,
                 _ => Profile::Chill,
             };
         }

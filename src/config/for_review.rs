@@ -5,7 +5,7 @@ use std::path::Path;
 
 use git2::Repository;
 
-use super::{Loaded, find_in, load_file, load_str};
+use super::{Loaded, find_in, load_blob, load_file};
 
 /// Names the configuration file may have at the repository root, in order of preference.
 const NAMES: [&str; 2] = [".coderabbit.yaml", ".coderabbit.yml"];
@@ -28,10 +28,8 @@ pub fn load_for_review(repo: &Repository, explicit: Option<&Path>, head: git2::O
             NAMES.into_iter().find_map(|name| {
                 let entry = tree.get_name(name)?;
                 let blob = repo.find_blob(entry.id()).ok()?;
-                Some(load_str(
-                    &String::from_utf8_lossy(blob.content()),
-                    Path::new(name),
-                ))
+                // The same size cap and encoding detection as a file on disk.
+                Some(load_blob(blob.content(), Path::new(name)))
             })
         });
     from_tree.unwrap_or_default()

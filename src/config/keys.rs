@@ -472,6 +472,12 @@ pub const KEYS: &[Key] = &[
 /// The keys whose values change what this agent does; every other key of [`KEYS`] is accepted,
 /// validated and ignored. A `*` stands for any one key (here: any tool). A key listed here covers
 /// its whole subtree.
+///
+/// `language`, `tone_instructions`, `reviews.profile` and `reviews.path_instructions` also shape
+/// what the AI reviewer writes when a language-model provider is configured; the built-in rules
+/// and imported findings do not read them, except `reviews.profile` (the severity floor).
+/// `reviews.auto_review.auto_incremental_review` is accepted and not acted on: every run reviews
+/// the whole pull request.
 pub const ACTED_ON: &[&str] = &[
     "language",
     "tone_instructions",
@@ -483,21 +489,163 @@ pub const ACTED_ON: &[&str] = &[
     "reviews.commit_status",
     "reviews.fail_commit_status",
     "reviews.collapse_walkthrough",
-    "reviews.auto_review",
+    "reviews.auto_review.enabled",
+    "reviews.auto_review.drafts",
+    "reviews.auto_review.ignore_title_keywords",
+    "reviews.auto_review.labels",
+    "reviews.auto_review.base_branches",
+    "reviews.auto_review.ignore_usernames",
     "reviews.tools.*.enabled",
 ];
 
+/// The values `reviews.profile` takes: the schema's two and `quiet`, which CodeRabbit documents
+/// since (see [`EXTENSIONS`]).
+pub const PROFILES: &[&str] = &["chill", "assertive", "quiet"];
+
 /// Keys the agent accepts beyond the published schema: settings CodeRabbit documents that the
-/// schema edition in `shared/specs` predates. Kept apart so the schema test still compares
-/// [`KEYS`] with the schema exactly.
+/// schema edition in `shared/specs` predates (`shared/specs/coderabbit/keys-after-schema.md`).
+/// Kept apart so the schema test still compares [`KEYS`] with the schema exactly. An entry here
+/// whose path is also in [`KEYS`] replaces it (`reviews.profile` gains `quiet`).
 pub const EXTENSIONS: &[Key] = &[
+    Key::one_of("reviews.profile", PROFILES),
+    Key::boolean("inheritance"),
+    Key::object("issue_enrichment"),
+    Key::object("issue_enrichment.auto_enrich"),
+    Key::boolean("issue_enrichment.auto_enrich.enabled"),
+    Key::object("issue_enrichment.planning"),
+    Key::boolean("issue_enrichment.planning.enabled"),
+    Key::object("issue_enrichment.planning.auto_planning"),
+    Key::boolean("issue_enrichment.planning.auto_planning.enabled"),
+    Key::array("issue_enrichment.planning.auto_planning.labels"),
+    Key::string("issue_enrichment.planning.auto_planning.labels[]"),
+    Key::object("issue_enrichment.labeling"),
+    Key::boolean("reviews.allow_author_approval"),
+    Key::string("reviews.high_level_summary_instructions"),
+    Key::boolean("reviews.review_details"),
+    Key::boolean("reviews.review_progress"),
+    Key::object("reviews.mutually_exclusive_groups"),
+    Key::array("reviews.suggested_reviewers_instructions"),
+    Key::boolean("reviews.in_progress_fortune"),
+    Key::boolean("reviews.enable_prompt_for_ai_agents"),
+    Key::array("reviews.post_merge_actions"),
+    Key::object("reviews.slop_detection"),
+    Key::string("reviews.auto_review.description_keyword"),
+    Key {
+        path: "reviews.auto_review.auto_pause_after_reviewed_commits",
+        ty: Type::Number {
+            min: Some(0.0),
+            max: None,
+        },
+    },
     Key::array("reviews.auto_review.ignore_usernames"),
     Key::string("reviews.auto_review.ignore_usernames[]"),
+    Key::object("reviews.finishing_touches.simplify"),
+    Key::object("reviews.finishing_touches.autofix"),
+    Key::object("reviews.finishing_touches.fix_ci"),
+    Key::object("reviews.finishing_touches.resolve_merge_conflict"),
+    Key::array("reviews.finishing_touches.custom"),
+    Key::object_requiring(
+        "reviews.finishing_touches.custom[]",
+        &["name", "instructions"],
+    ),
+    Key::string("reviews.finishing_touches.custom[].name"),
+    Key::string("reviews.finishing_touches.custom[].instructions"),
+    Key::array("reviews.pre_merge_checks.custom_checks"),
+    Key::object_requiring(
+        "reviews.pre_merge_checks.custom_checks[]",
+        &["name", "instructions"],
+    ),
+    Key::string_max("reviews.pre_merge_checks.custom_checks[].name", 50),
+    Key::one_of(
+        "reviews.pre_merge_checks.custom_checks[].mode",
+        &["off", "warning", "error"],
+    ),
+    Key::string_max(
+        "reviews.pre_merge_checks.custom_checks[].instructions",
+        10000,
+    ),
+    Key::boolean("reviews.pre_merge_checks.override_requested_reviewers_only"),
+    Key::string("reviews.tools.ruff.config_file"),
+    Key::string("reviews.tools.eslint.config_file"),
+    Key::object("reviews.tools.eslint.e18e"),
+    Key::string("reviews.tools.sqlfluff.config_file"),
+    Key::object("reviews.tools.trufflehog"),
+    Key::boolean("reviews.tools.trufflehog.enabled"),
+    Key::object("reviews.tools.tflint"),
+    Key::boolean("reviews.tools.tflint.enabled"),
+    Key::object("reviews.tools.fbinfer"),
+    Key::boolean("reviews.tools.fbinfer.enabled"),
+    Key::object("reviews.tools.fortitudeLint"),
+    Key::boolean("reviews.tools.fortitudeLint.enabled"),
+    Key::object("reviews.tools.zizmor"),
+    Key::boolean("reviews.tools.zizmor.enabled"),
+    Key::object("reviews.tools.clang"),
+    Key::boolean("reviews.tools.clang.enabled"),
+    Key::object("reviews.tools.vale"),
+    Key::boolean("reviews.tools.vale.enabled"),
+    Key::object("reviews.tools.verilator"),
+    Key::boolean("reviews.tools.verilator.enabled"),
+    Key::object("reviews.tools.opengrep"),
+    Key::boolean("reviews.tools.opengrep.enabled"),
+    Key::object("reviews.tools.squawk"),
+    Key::boolean("reviews.tools.squawk.enabled"),
+    Key::object("reviews.tools.trivy"),
+    Key::boolean("reviews.tools.trivy.enabled"),
+    Key::object("reviews.tools.stylelint"),
+    Key::boolean("reviews.tools.stylelint.enabled"),
+    Key::object("reviews.tools.oasdiff"),
+    Key::boolean("reviews.tools.oasdiff.enabled"),
+    Key::object("reviews.tools.reactDoctor"),
+    Key::boolean("reviews.tools.reactDoctor.enabled"),
+    Key::object("reviews.tools.presidio"),
+    Key::boolean("reviews.tools.presidio.enabled"),
+    Key::object("reviews.tools.blinter"),
+    Key::boolean("reviews.tools.blinter.enabled"),
+    Key::object("reviews.tools.smartyLint"),
+    Key::boolean("reviews.tools.smartyLint.enabled"),
+    Key::object("reviews.tools.emberTemplateLint"),
+    Key::boolean("reviews.tools.emberTemplateLint.enabled"),
+    Key::object("reviews.tools.skillspector"),
+    Key::boolean("reviews.tools.skillspector.enabled"),
+    Key::object("reviews.tools.psscriptanalyzer"),
+    Key::boolean("reviews.tools.psscriptanalyzer.enabled"),
+    Key::boolean("chat.allow_non_org_members"),
+    Key::object("chat.integrations.jira.issue_template"),
+    Key::object("knowledge_base.learnings.approval_delay"),
+    Key::object("knowledge_base.automatic_linking_mode"),
+    Key::array("knowledge_base.linked_repositories"),
+    Key::array("knowledge_base.jira.excluded_project_keys"),
+    Key::string("knowledge_base.jira.excluded_project_keys[]"),
 ];
 
-/// Every key the agent accepts: the schema's, then the extensions.
+/// Keys of [`EXTENSIONS`] whose shape the reference describes only loosely: any value is
+/// accepted there, unchecked, and nothing below them gets a warning. The agent acts on none.
+pub const FREE_FORM: &[&str] = &[
+    "issue_enrichment.labeling",
+    "reviews.mutually_exclusive_groups",
+    "reviews.suggested_reviewers_instructions",
+    "reviews.post_merge_actions",
+    "reviews.slop_detection",
+    "reviews.finishing_touches.simplify",
+    "reviews.finishing_touches.autofix",
+    "reviews.finishing_touches.fix_ci",
+    "reviews.finishing_touches.resolve_merge_conflict",
+    "reviews.tools.eslint.e18e",
+    "chat.integrations.jira.issue_template",
+    "knowledge_base.learnings.approval_delay",
+    "knowledge_base.automatic_linking_mode",
+    "knowledge_base.linked_repositories",
+];
+
+/// Whether any value is accepted at `path` (see [`FREE_FORM`]).
+pub fn free_form(path: &str) -> bool {
+    FREE_FORM.contains(&path)
+}
+
+/// Every key the agent accepts: the extensions (which may replace a schema entry), then the
+/// schema's.
 fn all_keys() -> impl Iterator<Item = &'static Key> {
-    KEYS.iter().chain(EXTENSIONS.iter())
+    EXTENSIONS.iter().chain(KEYS.iter())
 }
 
 /// The entry for `path`, if the schema (or an extension) knows it.
@@ -516,14 +664,20 @@ pub fn join(parent: &str, name: &str) -> String {
 
 /// The names of the keys directly inside the object at `parent` (`""` is the root).
 pub fn children(parent: &str) -> impl Iterator<Item = &'static str> + '_ {
-    all_keys().filter_map(move |key| {
-        let rest = if parent.is_empty() {
-            key.path
-        } else {
-            key.path.strip_prefix(parent)?.strip_prefix('.')?
-        };
-        (!rest.contains('.') && !rest.ends_with("[]")).then_some(rest)
-    })
+    let replaced = |key: &&Key| {
+        !std::ptr::eq(*key, lookup(key.path).unwrap_or(*key)) // an entry an extension replaces
+    };
+    KEYS.iter()
+        .chain(EXTENSIONS.iter())
+        .filter(move |key| !replaced(key))
+        .filter_map(move |key| {
+            let rest = if parent.is_empty() {
+                key.path
+            } else {
+                key.path.strip_prefix(parent)?.strip_prefix('.')?
+            };
+            (!rest.contains('.') && !rest.ends_with("[]")).then_some(rest)
+        })
 }
 
 /// The names of the tools under `reviews.tools`, in the schema's order.
@@ -574,7 +728,7 @@ mod tests {
     #[test]
     fn every_acted_on_key_is_in_the_table() {
         for acted in ACTED_ON {
-            let found = KEYS.iter().any(|key| {
+            let found = all_keys().any(|key| {
                 let segments: Vec<&str> = key.path.split('.').collect();
                 let pattern: Vec<&str> = acted.split('.').collect();
                 segments.len() == pattern.len()
@@ -616,5 +770,28 @@ mod tests {
         assert_eq!(usage("reviews.path_instructions[].path"), Use::Acted);
         assert_eq!(usage("reviews.poem"), Use::Ignored);
         assert_eq!(usage("chat"), Use::Ignored);
+        assert_eq!(
+            usage("reviews.auto_review.auto_incremental_review"),
+            Use::Ignored
+        );
+    }
+
+    #[test]
+    fn extensions_add_keys_and_replace_the_profile() {
+        assert_eq!(
+            lookup("reviews.profile").map(|k| k.ty),
+            Some(Type::Enum(PROFILES))
+        );
+        let profiles = children("reviews")
+            .filter(|name| *name == "profile")
+            .count();
+        assert_eq!(profiles, 1);
+        assert!(tools().any(|t| t == "trufflehog") && tools().any(|t| t == "eslint"));
+        for path in FREE_FORM {
+            assert!(
+                EXTENSIONS.iter().any(|key| key.path == *path),
+                "{path} is free-form but not an extension"
+            );
+        }
     }
 }

@@ -8,7 +8,7 @@
 //!    type and bound, as data — gathering every problem in one pass and keeping only valid values.
 //! 3. `effective`: the kept values, over the schema's defaults, become a [`Config`].
 //!
-//! **Nothing here stops a review.** [`load_file`] and [`load_str`] always return a usable
+//! **Nothing here stops a review.** [`load_file`], [`load_blob`] and [`load_str`] always return a usable
 //! [`Config`], plus the [`Problem`]s found, each with file, line and column.
 //!
 //! **Fallback policy: only what is wrong falls back.** A file that cannot be read as a YAML
@@ -30,6 +30,7 @@
 //! [`Config::instructions_for`] follow [`paths`].
 
 mod effective;
+mod flow_indent;
 mod for_review;
 pub mod keys;
 pub mod paths;
@@ -129,9 +130,16 @@ pub fn load_file(path: &Path) -> Loaded {
             format!("cannot read the file ({err}); the defaults are used"),
         );
     }
+    load_blob(&bytes, path)
+}
+
+/// Reads a configuration from its bytes — a file committed in a tree, or one read from disk —
+/// with the same size cap ([`MAX_FILE_BYTES`]) and the same decoding (UTF-8 with or without a
+/// byte-order mark, UTF-16 with one) as [`load_file`]; `name` names it in problems. Never fails.
+pub fn load_blob(bytes: &[u8], name: &Path) -> Loaded {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Loaded::defaults_because(
-            path,
+            name,
             None,
             None,
             format!(
@@ -140,10 +148,10 @@ pub fn load_file(path: &Path) -> Loaded {
             ),
         );
     }
-    match decode(&bytes) {
-        Ok(text) => load_str(&text, path),
+    match decode(bytes) {
+        Ok(text) => load_str(&text, name),
         Err((line, column, why)) => {
-            Loaded::defaults_because(path, line, column, format!("{why}; the defaults are used"))
+            Loaded::defaults_because(name, line, column, format!("{why}; the defaults are used"))
         }
     }
 }
@@ -447,6 +455,191 @@ mod tests {
                 .starts_with("cannot read the file")
         );
         assert_eq!(missing.problems[0].line, None);
+    }
+
+    #[test]
+    fn committed_files_are_capped_and_decoded_like_files_on_disk() {
+        let name = Path::new(".coderabbit.yaml");
+        let mut utf16 = vec![0xFE, 0xFF];
+        for unit in "reviews:\n  profile: assertive\n".encode_utf16() {
+            utf16.extend(unit.to_be_bytes());
+        }
+        let loaded = load_blob(&utf16, name);
+        assert!(loaded.problems.is_empty(), "{:?}", messages(&loaded));
+        assert_eq!(loaded.config.reviews.profile, Profile::Assertive);
+        assert_eq!(loaded.source.as_deref(), Some(name));
+
+        let with_bom = b"\xEF\xBB\xBFreviews:\n  profile: assertive\n";
+        assert_eq!(
+            load_blob(with_bom, name).config.reviews.profile,
+            Profile::Assertive
+        );
+
+        let huge = vec![b'#'; MAX_FILE_BYTES as usize + 1];
+        let loaded = load_blob(&huge, name);
+        assert_eq!(loaded.config, Config::default());
+        assert!(loaded.problems[0].message.contains("larger than 1024 KiB"));
+        assert!(loaded.has_errors());
+
+        let binary = load_blob(b"reviews:\n  poem: \xff\n", name);
+        assert_eq!(
+            (binary.problems[0].line, binary.problems[0].column),
+            (Some(2), Some(9))
+        );
+        assert!(binary.problems[0].message.contains("not UTF-8"));
+    }
+
+    /// Every file of `tests/fixtures/configs` is readable exactly when js-yaml 4 reads it (the
+    /// verdicts in `js-yaml-4.3.2.tsv` come from running js-yaml on the files), and a file that
+    /// cannot be read gives the defaults and one error at js-yaml's line.
+    #[test]
+    fn yaml_is_read_as_coderabbit_reads_it() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/configs");
+        let verdicts = std::fs::read_to_string(base.join("js-yaml-4.3.2.tsv")).unwrap();
+        let mut checked = 0;
+        for line in verdicts.lines() {
+            let (file, verdict) = line.split_once('\t').unwrap();
+            let loaded = load_file(&base.join(file));
+            let unreadable: Vec<&Problem> = loaded
+                .problems
+                .iter()
+                .filter(|p| p.message.contains("not valid YAML"))
+                .collect();
+            match verdict.strip_prefix("error ") {
+                None => assert!(unreadable.is_empty(), "{file}: {:?}", messages(&loaded)),
+                Some(why) => {
+                    let js_line: usize = why.split(' ').next().unwrap().parse().unwrap();
+                    assert_eq!(unreadable.len(), 1, "{file}: {:?}", messages(&loaded));
+                    assert_eq!(loaded.problems.len(), 1, "{file}");
+                    assert_eq!(loaded.config, Config::default(), "{file}");
+                    let line = unreadable[0].line.unwrap();
+                    assert!(
+                        line.abs_diff(js_line) <= 1,
+                        "{file}: line {line}, js-yaml says {js_line}"
+                    );
+                }
+            }
+            checked += 1;
+        }
+        assert!(checked >= 30, "{checked}");
+    }
+
+    #[test]
+    fn flow_lists_closed_at_the_key_apply_with_a_warning() {
+        let loaded = load(concat!(
+            "reviews:\n",
+            "  profile: assertive\n",
+            "  path_filters: [\n",
+            "    \"!dist/**\",\n",
+            "    \"!**/*.lock\",\n",
+            "]\n",
+            "  auto_review:\n",
+            "    labels: [\n",
+            "  \"review\"\n",
+            "    ]\n",
+            "    drafts: x\n",
+        ));
+        assert_eq!(
+            messages(&loaded),
+            [
+                ".coderabbit.yaml:6:1: warning: this line is inside a `[…]` or `{…}` collection but \
+                 not indented past the key that holds it; CodeRabbit reads it, strict YAML parsers \
+                 do not: indent it",
+                ".coderabbit.yaml:11:13: error: `reviews.auto_review.drafts` must be a boolean \
+                 (`true` or `false`), found the string `x`",
+            ]
+        );
+        let c = &loaded.config;
+        assert_eq!(c.reviews.profile, Profile::Assertive);
+        assert_eq!(c.reviews.path_filters, ["!dist/**", "!**/*.lock"]);
+        assert_eq!(c.reviews.auto_review.labels, ["review"]);
+
+        // Positions on a raised line are those of the original text.
+        let shifted = load("reviews:\n  auto_review:\n    labels: [\n  2024\n    ]\n");
+        let m = messages(&shifted);
+        assert!(
+            m[1].starts_with(".coderabbit.yaml:4:3: error: `reviews.auto_review.labels[0]`"),
+            "{m:?}"
+        );
+    }
+
+    #[test]
+    fn a_duplicate_key_takes_the_later_value_with_a_warning() {
+        let loaded = load("reviews:\n  profile: chill\n  poem: false\n  profile: assertive\n");
+        assert_eq!(
+            messages(&loaded),
+            [
+                ".coderabbit.yaml:4:3: warning: duplicate key `profile` at lines 2 and 4: the later \
+              one is used, as CodeRabbit reads it; remove the other"
+            ]
+        );
+        assert!(!loaded.has_errors());
+        assert_eq!(loaded.config.reviews.profile, Profile::Assertive);
+    }
+
+    #[test]
+    fn keys_documented_after_the_schema_are_accepted() {
+        let loaded = load(concat!(
+            "inheritance: true\n",
+            "issue_enrichment:\n",
+            "  auto_enrich: {enabled: true}\n",
+            "  planning:\n",
+            "    enabled: true\n",
+            "    auto_planning: {enabled: true, labels: [plan-me]}\n",
+            "  labeling: {labeling_instructions: [{label: bug, instructions: Bugs}]}\n",
+            "reviews:\n",
+            "  profile: quiet\n",
+            "  allow_author_approval: false\n",
+            "  high_level_summary_instructions: Short.\n",
+            "  review_details: true\n",
+            "  review_progress: false\n",
+            "  in_progress_fortune: false\n",
+            "  enable_prompt_for_ai_agents: false\n",
+            "  slop_detection: {enabled: true, label: slop}\n",
+            "  post_merge_actions: [{name: notes}]\n",
+            "  auto_review:\n",
+            "    description_keyword: '@review'\n",
+            "    auto_pause_after_reviewed_commits: 0\n",
+            "  finishing_touches:\n",
+            "    simplify: {enabled: true}\n",
+            "    autofix: true\n",
+            "    custom: [{name: Tidy, instructions: Tidy it.}]\n",
+            "  pre_merge_checks:\n",
+            "    override_requested_reviewers_only: true\n",
+            "    custom_checks:\n",
+            "      - name: Changelog\n",
+            "        mode: warning\n",
+            "        instructions: A changelog entry exists.\n",
+            "  tools:\n",
+            "    ruff: {enabled: true, config_file: ruff.toml}\n",
+            "    eslint: {config_file: eslint.config.js, e18e: {enabled: true}}\n",
+            "    trufflehog: {enabled: true}\n",
+            "    psscriptanalyzer: {enabled: false}\n",
+            "chat:\n",
+            "  allow_non_org_members: false\n",
+            "knowledge_base:\n",
+            "  automatic_linking_mode: auto\n",
+            "  linked_repositories: [{repository: org/repo}]\n",
+            "  jira: {excluded_project_keys: [OPS]}\n",
+        ));
+        assert!(loaded.problems.is_empty(), "{:?}", messages(&loaded));
+        assert_eq!(loaded.config.reviews.profile, Profile::Quiet);
+        assert_eq!(
+            loaded.config.min_severity(),
+            crate::finding::Severity::Major
+        );
+        assert!(!loaded.config.tool_enabled("psscriptanalyzer"));
+        let printed = loaded.config.to_yaml();
+        assert!(printed.contains("psscriptanalyzer") && !printed.contains("tflint"));
+        let again = load(&printed);
+        assert!(again.problems.is_empty(), "{:?}", messages(&again));
+        assert_eq!(again.config, loaded.config);
+        assert!(ignored_keys(&loaded).contains(&"inheritance".to_owned()));
+        let bad = load(
+            "reviews:\n  pre_merge_checks:\n    custom_checks: [{name: x, mode: loud, instructions: y}]\n",
+        );
+        assert_eq!(bad.problems.len(), 1, "{:?}", messages(&bad));
+        assert!(bad.problems[0].message.contains("custom_checks[0].mode"));
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! - A value of the wrong type, outside an enum, too long or out of range is an error; it is
 //!   dropped, so that its default applies. A bad list item drops only that item; a list item that
 //!   lacks a required key (`path_instructions[].path`, …) is dropped whole.
+//! - Below a key whose shape CodeRabbit documents only loosely ([`keys::FREE_FORM`]), anything
+//!   is accepted unchecked.
 //! - A key whose value is null counts as absent: `reviews:` with nothing under it means the
 //!   defaults, as in CodeRabbit.
 
@@ -169,6 +171,13 @@ impl Walker<'_> {
                 continue;
             }
             given.push(&entry.key);
+            if keys::free_form(&child_path) {
+                if !ignored && !self.ignored.contains(&child_path) {
+                    self.ignored.push(child_path.clone());
+                }
+                kept.push(entry.clone());
+                continue;
+            }
             let ignored_here = !ignored && keys::usage(&child_path) == Use::Ignored;
             if ignored_here && !self.ignored.contains(&child_path) {
                 self.ignored.push(child_path.clone());
@@ -334,7 +343,8 @@ impl Walker<'_> {
         } else if let Some(near) = nearest(name, keys::children(parent)) {
             format!("; did you mean `{near}`?")
         } else if let Some(elsewhere) = belongs_elsewhere(name) {
-            format!("; did you mean `{elsewhere}`?")
+            let home = elsewhere.rsplit_once('.').map_or("", |(parent, _)| parent);
+            format!("; `{name}` is a key of `{home}`: write it there (`{elsewhere}`)")
         } else {
             String::new()
         };
@@ -382,19 +392,24 @@ fn fold(name: &str) -> String {
         .collect()
 }
 
-/// The candidate closest to `name`, if any is close enough to be a likely typo.
+/// The candidate closest to `name` when it is close enough to be a typo of it: at most one edit
+/// in four characters (at least one), once case, `-` and `_` are set aside. Candidates are the
+/// names of one nesting level; a name from another level is never offered as a typo.
 fn nearest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     let folded = fold(name);
     candidates
         .map(|candidate| {
             let other = fold(candidate);
-            let score = strsim::normalized_damerau_levenshtein(&folded, &other)
-                .max(strsim::jaro_winkler(&folded, &other) - 0.2);
-            (candidate, score)
+            let allowed = (folded.chars().count().max(other.chars().count()) / 4).max(1);
+            (
+                candidate,
+                strsim::damerau_levenshtein(&folded, &other),
+                allowed,
+            )
         })
-        .filter(|(_, score)| *score >= 0.6)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(candidate, _)| candidate)
+        .filter(|(_, distance, allowed)| distance <= allowed)
+        .min_by_key(|(_, distance, _)| *distance)
+        .map(|(candidate, _, _)| candidate)
 }
 
 /// The one place in the schema where a key of this name lives, for a key written at the wrong
@@ -437,11 +452,45 @@ mod tests {
     }
 
     #[test]
+    fn did_you_mean_is_only_for_close_names_of_the_same_level() {
+        let v = check(concat!(
+            "reviews:\n",
+            "  high_level_summery: true\n",
+            "  collapse_walkthru: true\n",
+            "  tools:\n",
+            "    eslint: {enable: true}\n",
+            "    tflnt: {enabled: true}\n",
+            "  summary: true\n",
+            "  auto_review:\n",
+            "    profile: chill\n",
+            "tone: friendly\n",
+            "chat:\n",
+            "  auto: true\n",
+        ));
+        assert_eq!(
+            messages(&v),
+            [
+                ".coderabbit.yaml:2:3: warning: unknown key `reviews.high_level_summery`; did you mean `high_level_summary`?",
+                ".coderabbit.yaml:3:3: warning: unknown key `reviews.collapse_walkthru`; did you mean `collapse_walkthrough`?",
+                ".coderabbit.yaml:5:14: warning: unknown key `reviews.tools.eslint.enable`; did you mean `enabled`?",
+                ".coderabbit.yaml:6:5: warning: unknown key `reviews.tools.tflnt`; did you mean `tflint`?",
+                ".coderabbit.yaml:7:3: warning: unknown key `reviews.summary`",
+                ".coderabbit.yaml:9:5: warning: unknown key `reviews.auto_review.profile`; `profile` is a key of `reviews`: write it there (`reviews.profile`)",
+                ".coderabbit.yaml:10:1: warning: unknown key `tone`",
+                ".coderabbit.yaml:12:3: warning: unknown key `chat.auto`",
+            ]
+        );
+    }
+
+    #[test]
     fn keys_at_the_wrong_level_are_pointed_home() {
         let v = check("path_filters: ['!dist/**']\nreviews.profile: assertive\nzzz: 1\n");
         let m = messages(&v);
         assert!(
-            m[0].ends_with("unknown key `path_filters`; did you mean `reviews.path_filters`?"),
+            m[0].ends_with(
+                "unknown key `path_filters`; `path_filters` is a key of `reviews`: write it there \
+                 (`reviews.path_filters`)"
+            ),
             "{m:?}"
         );
         assert!(m[1].contains("write it nested"), "{m:?}");
@@ -468,7 +517,7 @@ mod tests {
         assert_eq!(m.len(), 9, "{m:#?}");
         assert_eq!(
             m[0],
-            ".coderabbit.yaml:2:12: error: `reviews.profile` must be one of `chill`, `assertive`, found `Chill` (values are case-sensitive: did you mean `chill`?)"
+            ".coderabbit.yaml:2:12: error: `reviews.profile` must be one of `chill`, `assertive`, `quiet`, found `Chill` (values are case-sensitive: did you mean `chill`?)"
         );
         assert_eq!(
             m[1],

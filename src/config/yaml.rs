@@ -17,7 +17,8 @@
 //! and nesting deeper than [`MAX_DEPTH`] is refused so that no later recursion can overflow the
 //! stack. Merge keys (`<<`) are not part of YAML 1.2 and stay ordinary keys.
 
-use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
+use super::flow_indent::{self, Raised};
+use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 use std::collections::HashMap;
 
 /// How deep collections may nest; the schema itself needs six levels.
@@ -31,15 +32,6 @@ pub const MAX_NODES: usize = 100_000;
 pub struct Pos {
     pub line: usize,
     pub column: usize,
-}
-
-impl Pos {
-    fn of(span: &Span) -> Pos {
-        Pos {
-            line: span.start.line(),
-            column: span.start.col() + 1,
-        }
-    }
 }
 
 /// One value of the document and where it starts.
@@ -107,10 +99,45 @@ pub struct SyntaxError {
 }
 
 /// Parses the first document of `text`.
+///
+/// A text that YAML 1.2 rejects only because lines inside a flow collection are not indented
+/// past their key is read as js-yaml 4 reads it (see [`super::flow_indent`]), with a warning at
+/// the first such line; positions stay those of the original text.
 pub fn parse(text: &str) -> Result<Document, SyntaxError> {
+    let strict = parse_with(text, None);
+    let Err(error) = strict else {
+        return strict;
+    };
+    let Some(raised) = flow_indent::raise(text) else {
+        return Err(error);
+    };
+    let Ok(mut document) = parse_with(&raised.text, Some(&raised)) else {
+        return Err(error);
+    };
+    if let Some(&(line, _)) = raised.shifts.first() {
+        document.notes.push(Note {
+            pos: Pos { line, column: 1 },
+            error: false,
+            message: "this line is inside a `[…]` or `{…}` collection but not indented past the \
+                      key that holds it; CodeRabbit reads it, strict YAML parsers do not: indent it"
+                .to_owned(),
+        });
+        document.notes.sort_by_key(|note| note.pos);
+    }
+    Ok(document)
+}
+
+fn parse_with(text: &str, raised: Option<&Raised>) -> Result<Document, SyntaxError> {
     // The parser is not expected to panic, but a configuration file must never stop a review:
     // a panic inside it is reported like any other unreadable file.
-    std::panic::catch_unwind(|| Builder::default().run(text)).unwrap_or_else(|_| {
+    std::panic::catch_unwind(|| {
+        Builder {
+            raised,
+            ..Builder::default()
+        }
+        .run(text)
+    })
+    .unwrap_or_else(|_| {
         Err(SyntaxError {
             pos: Pos { line: 1, column: 1 },
             message: "the YAML parser failed on this file".to_owned(),
@@ -144,7 +171,9 @@ enum KeySlot {
 }
 
 #[derive(Default)]
-struct Builder {
+struct Builder<'a> {
+    /// Set when the text was raised: positions are mapped back to the original.
+    raised: Option<&'a Raised>,
     stack: Vec<Frame>,
     anchors: HashMap<usize, (Node, usize)>,
     nodes: usize,
@@ -159,21 +188,27 @@ fn syntax(pos: Pos, message: impl Into<String>) -> SyntaxError {
     }
 }
 
-impl Builder {
+impl Builder<'_> {
+    /// The position in the original text of a position in the parsed one.
+    fn original(&self, line: usize, column: usize) -> Pos {
+        let shift = self.raised.map_or(0, |raised| raised.shift_of(line));
+        Pos {
+            line,
+            column: column.saturating_sub(shift).max(1),
+        }
+    }
+
     fn run(mut self, text: &str) -> Result<Document, SyntaxError> {
         let mut parser = Parser::new_from_str(text);
         let mut documents = 0;
         while let Some(event) = parser.next_event() {
             let (event, span) = event.map_err(|e| {
                 syntax(
-                    Pos {
-                        line: e.marker().line(),
-                        column: e.marker().col() + 1,
-                    },
+                    self.original(e.marker().line(), e.marker().col() + 1),
                     e.info().to_owned(),
                 )
             })?;
-            let pos = Pos::of(&span);
+            let pos = self.original(span.start.line(), span.start.col() + 1);
             match event {
                 Event::DocumentStart(_) => {
                     documents += 1;
@@ -304,20 +339,19 @@ impl Builder {
                 KeySlot::Empty => {
                     *key = match key_text {
                         Some(text) => {
-                            if let Some(first) = entries.iter().find(|e| e.key == text) {
+                            if let Some(at) = entries.iter().position(|e| e.key == text) {
+                                let first = entries.remove(at);
                                 self.notes.push(Note {
                                     pos: node.pos,
-                                    error: true,
+                                    error: false,
                                     message: format!(
-                                        "duplicate key `{text}` (first at line {}); \
-                                             this one is ignored",
-                                        first.key_pos.line
+                                        "duplicate key `{text}` at lines {} and {}: the later \
+                                         one is used, as CodeRabbit reads it; remove the other",
+                                        first.key_pos.line, node.pos.line
                                     ),
                                 });
-                                KeySlot::Skip
-                            } else {
-                                KeySlot::Key(text, node.pos)
                             }
+                            KeySlot::Key(text, node.pos)
                         }
                         None => {
                             self.notes.push(Note {
@@ -554,10 +588,37 @@ mod tests {
         let root = doc.root.unwrap();
         let map = entries(&root);
         assert_eq!(map.len(), 2);
-        assert_eq!(map[0].value.value, map[1].value.value);
-        assert_eq!(map[1].value.pos.line, 2);
+        assert_eq!(map[0].key, "b");
+        assert_eq!(
+            map[0].value.value,
+            Value::List(vec![
+                Node {
+                    pos: Pos { line: 1, column: 8 },
+                    value: Value::Number(1.0)
+                },
+                Node {
+                    pos: Pos {
+                        line: 1,
+                        column: 11
+                    },
+                    value: Value::Number(2.0)
+                },
+            ])
+        );
+        assert_eq!(map[0].value.pos.line, 2);
+        assert_eq!(
+            (map[1].key.as_str(), &map[1].value.value),
+            ("a", &Value::Number(3.0))
+        );
         assert_eq!(doc.notes.len(), 1);
-        assert!(doc.notes[0].message.contains("duplicate key `a`"));
+        assert!(!doc.notes[0].error);
+        assert!(
+            doc.notes[0]
+                .message
+                .starts_with("duplicate key `a` at lines 1 and 3: the later one is used"),
+            "{:?}",
+            doc.notes[0]
+        );
         assert_eq!(doc.notes[0].pos, Pos { line: 3, column: 1 });
     }
 

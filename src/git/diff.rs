@@ -114,9 +114,9 @@ pub fn diff_revisions(
     Ok(changes)
 }
 
-/// Like [`diff_revisions`], and calls `visit` with every file and its head content (empty for
-/// binary files, deletions, symlinks and submodules) while the content is at hand, so that
-/// nothing has to read a blob twice. Files are processed on up to `threads` threads, each with
+/// Like [`diff_revisions`], and calls `visit` with every reviewable file and its head content
+/// (empty for binary files and deletions; symlinks and submodules are not visited) while the
+/// content is at hand, so that nothing has to read a blob twice. Files are processed on up to `threads` threads, each with
 /// its own handle on the repository; results come back in diff order, one `Vec` per file.
 pub fn visit_files<U, F>(
     repo: &Repository,
@@ -286,8 +286,8 @@ where
         return Ok((file, Vec::new()));
     }
     if side_mode == FileMode::Link {
+        // Not reviewed, but its line map is git's: a symlink's blob is its target, one line.
         file.not_reviewable = Some("symbolic link (its target is not reviewed)".to_owned());
-        return Ok((file, Vec::new()));
     }
 
     // Each blob is read once. Binary-ness is decided the way git decides it (libgit2's own
@@ -320,7 +320,9 @@ where
             (None, None) => {}
         }
     }
-    let results = if deleted || file.binary {
+    let results = if file.not_reviewable.is_some() {
+        Vec::new()
+    } else if deleted || file.binary {
         visit(&file, &[])
     } else {
         visit(&file, new_content)
@@ -333,7 +335,12 @@ fn blob_if_any(
     id: Oid,
     mode: FileMode,
 ) -> Result<Option<git2::Blob<'_>>, git2::Error> {
-    if id.is_zero() || !matches!(mode, FileMode::Blob | FileMode::BlobExecutable) {
+    if id.is_zero()
+        || !matches!(
+            mode,
+            FileMode::Blob | FileMode::BlobExecutable | FileMode::Link
+        )
+    {
         return Ok(None);
     }
     repo.find_blob(id).map(Some)

@@ -433,12 +433,12 @@ fn other_tools_findings_are_imported_from_sarif_rdjson_and_checkstyle() {
         .cloned()
         .unwrap_or_default();
     let rules: Vec<&str> = findings.iter().filter_map(|f| f["rule"].as_str()).collect();
-    assert!(rules.contains(&"clippy/needless_return"), "{rules:?}");
-    assert!(rules.contains(&"eslint/no-bad"), "{rules:?}");
+    assert!(rules.contains(&"needless_return"), "{rules:?}");
+    assert!(rules.contains(&"no-bad"), "{rules:?}");
     assert!(rules.iter().any(|r| r.starts_with("govet")), "{rules:?}");
     let clippy = findings
         .iter()
-        .find(|f| f["rule"] == "clippy/needless_return")
+        .find(|f| f["rule"] == "needless_return")
         .expect("clippy");
     assert_eq!(clippy["source"], "clippy");
     assert_eq!(clippy["line"], 2);

@@ -209,7 +209,6 @@ reviews:
   collapse_walkthrough: true
   auto_review:
     enabled: true
-    auto_incremental_review: false
     ignore_title_keywords: ["WIP", "DO NOT MERGE"]
     labels: ["needs-review", "!skip-review"]
     drafts: true
@@ -241,7 +240,7 @@ fn every_acted_key_is_read() {
     assert!(c.reviews.fail_commit_status);
     assert!(c.reviews.collapse_walkthrough);
     let auto = &c.reviews.auto_review;
-    assert!(auto.enabled && !auto.auto_incremental_review && auto.drafts);
+    assert!(auto.enabled && auto.drafts);
     assert_eq!(auto.ignore_title_keywords, ["WIP", "DO NOT MERGE"]);
     assert_eq!(auto.labels, ["needs-review", "!skip-review"]);
     assert_eq!(auto.base_branches, ["develop", "release/.*"]);

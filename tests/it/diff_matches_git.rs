@@ -14,16 +14,24 @@ fn ours(dir: &Path, base: &str, head: &str) -> ChangeSet {
     diff_revisions(&repo, Some(base), head).expect("diff")
 }
 
+fn is_submodule(file: &coderabbit_agent::git::FileDiff) -> bool {
+    file.not_reviewable
+        .as_deref()
+        .is_some_and(|why| why.contains("submodule"))
+}
+
+/// Our line map: every file, symlinks included (not reviewed, but counted as git counts them),
+/// submodules aside.
 fn added_map(changes: &ChangeSet) -> BTreeMap<String, Vec<u32>> {
     changes
         .files
         .iter()
-        .filter(|f| f.not_reviewable.is_none() && !f.added_lines.is_empty())
+        .filter(|f| !is_submodule(f) && !f.added_lines.is_empty())
         .map(|f| (f.path.clone(), f.added_lines.clone()))
         .collect()
 }
 
-/// git's map without the paths we deliberately do not review (symlinks, submodules).
+/// git's map without submodules (whose `Subproject commit` line we do not map).
 fn git_map_reviewable(
     dir: &Path,
     base: &str,
@@ -31,10 +39,8 @@ fn git_map_reviewable(
     changes: &ChangeSet,
 ) -> BTreeMap<String, Vec<u32>> {
     let mut expected = git_added_lines(dir, base, head);
-    for file in &changes.files {
-        if file.not_reviewable.is_some() {
-            expected.remove(&file.path);
-        }
+    for file in changes.files.iter().filter(|f| is_submodule(f)) {
+        expected.remove(&file.path);
     }
     expected
 }
@@ -107,6 +113,8 @@ fn scripted_tricky_commits_match_git_diff() {
     repo.remove("becomes-link.txt");
     std::os::unix::fs::symlink("docs/guide.md", repo.path().join("becomes-link.txt"))
         .expect("symlink");
+    std::os::unix::fs::symlink("../src/lib.rs", repo.path().join("docs/new-link"))
+        .expect("symlink");
     repo.remove("delete-me.txt");
     repo.write("crlf.txt", "one\r\ntwo changed\r\nthree\r\nfour\r\n");
     repo.write("no-eol.txt", "first\nlast without newline\nnew last line");
@@ -159,6 +167,7 @@ fn scripted_tricky_commits_match_git_diff() {
     assert!(tool.added_lines.is_empty());
     let link = file(&changes, "becomes-link.txt");
     assert_eq!(link.status, FileStatus::TypeChanged);
+    assert_eq!(link.added_lines, vec![1], "the link's target, one line");
     assert!(
         link.not_reviewable
             .as_deref()
@@ -184,10 +193,21 @@ fn scripted_tricky_commits_match_git_diff() {
             .is_some_and(|r| r.contains("submodule"))
     );
     assert_eq!(file(&changes, "src/lib.rs").added_lines, vec![21, 22, 23]);
+    let new_link = file(&changes, "docs/new-link");
+    assert_eq!(
+        (
+            new_link.status,
+            new_link.added_lines.as_slice(),
+            new_link.additions
+        ),
+        (FileStatus::Added, &[1][..], 1)
+    );
 
     // Back again: the symlink becomes a file, a file is deleted, a rename below the threshold.
     repo.remove("becomes-link.txt");
     repo.write("becomes-link.txt", "a file again\nwith two lines\n");
+    repo.remove("docs/new-link");
+    std::os::unix::fs::symlink("../README.md", repo.path().join("docs/new-link")).expect("symlink");
     repo.remove("docs/guide.md");
     repo.write("docs/rewritten.md", numbered(30, "totally different"));
     repo.write_bytes_path(b"bad-\xff\xfe-name.txt", b"invalid utf-8 path\n");
@@ -198,6 +218,10 @@ fn scripted_tricky_commits_match_git_diff() {
     assert_eq!(back.status, FileStatus::TypeChanged);
     assert_eq!(back.added_lines, vec![1, 2]);
     assert!(back.not_reviewable.is_none());
+    let retargeted = file(&changes, "docs/new-link");
+    assert_eq!(retargeted.status, FileStatus::Modified);
+    assert_eq!(retargeted.added_lines, vec![1]);
+    assert!(retargeted.not_reviewable.is_some());
     assert_eq!(
         file(&changes, "docs/rewritten.md").status,
         FileStatus::Added

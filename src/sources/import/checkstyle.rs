@@ -4,28 +4,51 @@
 use quick_xml::events::Event;
 use quick_xml::reader::Reader;
 
-use super::{Reported, severity_of};
+use super::{DropReason, Dropped, Report, Reported, severity_of};
 use crate::finding::Category;
 
-pub fn parse(text: &str) -> Result<Vec<Reported>, String> {
+pub fn parse(text: &str) -> Result<Report, String> {
     let mut reader = Reader::from_str(text);
-    let mut out = Vec::new();
+    let mut report = Report::default();
     let mut file: Option<String> = None;
     loop {
-        match reader.read_event().map_err(|e| e.to_string())? {
+        let at = reader.buffer_position();
+        let event = reader.read_event().map_err(|e| {
+            let (line, column) = position(text, reader.error_position());
+            format!("{e} at line {line} column {column}")
+        })?;
+        match event {
             Event::Start(element) | Event::Empty(element) if element.name().as_ref() == b"file" => {
                 file = attribute(&element, b"name");
             }
             Event::Start(element) | Event::Empty(element)
                 if element.name().as_ref() == b"error" =>
             {
-                let Some(path) = file.clone() else { continue };
-                let line: u32 = attribute(&element, b"line")
-                    .and_then(|l| l.parse().ok())
-                    .unwrap_or(0);
                 let source = attribute(&element, b"source").unwrap_or_default();
                 let (tool, rule) = split_source(&source);
-                out.push(Reported {
+                let line: u32 = match attribute(&element, b"line") {
+                    None => 0,
+                    Some(line) => line.trim().parse().map_err(|_| {
+                        let (at_line, _) = position(text, at);
+                        format!(
+                            "the `line` of the <error> at line {at_line} is `{line}`, not a number"
+                        )
+                    })?,
+                };
+                let message = attribute(&element, b"message")
+                    .map(|m| m.trim().to_owned())
+                    .filter(|m| !m.is_empty())
+                    .or_else(|| (!source.is_empty()).then(|| source.clone()));
+                let (Some(path), Some(message)) = (file.clone(), message) else {
+                    let reason = if file.is_none() {
+                        DropReason::NoLocation
+                    } else {
+                        DropReason::NoMessage
+                    };
+                    report.dropped.push(Dropped { tool, rule, reason });
+                    continue;
+                };
+                report.reported.push(Reported {
                     tool,
                     path,
                     line,
@@ -35,7 +58,7 @@ pub fn parse(text: &str) -> Result<Vec<Reported>, String> {
                     ),
                     category: Category::Correctness,
                     rule,
-                    message: attribute(&element, b"message").unwrap_or_default(),
+                    message,
                     suggestion: None,
                 });
             }
@@ -44,7 +67,18 @@ pub fn parse(text: &str) -> Result<Vec<Reported>, String> {
             _ => {}
         }
     }
-    Ok(out)
+    Ok(report)
+}
+
+/// The 1-based line and column of byte `offset` of `text`.
+fn position(text: &str, offset: u64) -> (usize, usize) {
+    let offset = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(text.len());
+    let before = text.as_bytes().get(..offset).unwrap_or_default();
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let column = before.iter().rev().take_while(|b| **b != b'\n').count() + 1;
+    (line, column)
 }
 
 fn attribute(element: &quick_xml::events::BytesStart<'_>, name: &[u8]) -> Option<String> {
@@ -82,7 +116,7 @@ mod tests {
         let xml = r#"<?xml version="1.0" encoding="utf-8"?><checkstyle version="4.3">
             <file name="/src/a.js"><error line="3" column="7" severity="error" message="&apos;x&apos; is unused" source="eslint.rules.no-unused-vars"/></file>
             <file name="b.kt"><error line="1" severity="warning" message="Wildcard import" source="standard:no-wildcard-imports"/></file></checkstyle>"#;
-        let found = parse(xml).unwrap();
+        let found = parse(xml).unwrap().reported;
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].message, "'x' is unused");
         assert_eq!(found[0].tool, "eslint");

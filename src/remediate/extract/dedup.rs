@@ -125,7 +125,11 @@ fn same_file(a: Option<&str>, b: Option<&str>) -> bool {
             .collect()
     };
     let (a, b) = (parts(a), parts(b));
-    let (short, long) = if a.len() <= b.len() { (&a, &b) } else { (&b, &a) };
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
     long.ends_with(short)
 }
 

@@ -48,7 +48,11 @@ pub(super) fn track<'a>(lines: &mut [&'a str]) -> Vec<Option<&'a str>> {
     let mut npm_path: Option<&'a str> = None;
     for index in 0..lines.len() {
         let line = lines[index];
-        if let Some(caps) = MAKE_DIRECTORY.captures(line) {
+        if let Some(caps) = line
+            .contains(" directory ")
+            .then(|| MAKE_DIRECTORY.captures(line))
+            .flatten()
+        {
             let dir = caps.name("dir").map_or("", |m| m.as_str());
             if &caps["verb"] == "Entering" {
                 make.push(dir);
@@ -57,7 +61,11 @@ pub(super) fn track<'a>(lines: &mut [&'a str]) -> Vec<Option<&'a str>> {
             }
             continue;
         }
-        if let Some(caps) = PNPM_START.captures(line) {
+        if let Some(caps) = line
+            .contains("$ ")
+            .then(|| PNPM_START.captures(line))
+            .flatten()
+        {
             if let (Some(prefix), Some(dir)) = (caps.name("prefix"), caps.name("dir")) {
                 if !pnpm.iter().any(|(p, _)| *p == prefix.as_str()) {
                     pnpm.push((prefix.as_str(), dir.as_str()));
@@ -72,10 +80,14 @@ pub(super) fn track<'a>(lines: &mut [&'a str]) -> Vec<Option<&'a str>> {
             dirs[index] = Some(dir);
             continue;
         }
-        if NPM_HEADER.is_match(line) {
+        if line.starts_with("> ") && NPM_HEADER.is_match(line) {
             npm_block = Some(index);
             npm_path = None;
-        } else if let Some(caps) = NPM_KEY.captures(line) {
+        } else if let Some(caps) = line
+            .starts_with("npm ")
+            .then(|| NPM_KEY.captures(line))
+            .flatten()
+        {
             let value = caps.name("value").map_or("", |m| m.as_str().trim());
             match &caps["key"] {
                 "path" => npm_path = Some(value),
@@ -209,7 +221,12 @@ npm error path /w/s",
         let mut windows = BuildError::new("gcc", "x", 0).at(Some("src/a.c"), Some(1), None);
         resolve(&mut windows, "D:\\a\\1\\s\\lib");
         assert_eq!(windows.path.as_deref(), Some("D:\\a\\1\\s\\lib\\src\\a.c"));
-        for kept in ["/usr/include/x.h", "C:\\x\\a.c", "file:///w/a.kt", "~/.cargo/x.rs"] {
+        for kept in [
+            "/usr/include/x.h",
+            "C:\\x\\a.c",
+            "file:///w/a.kt",
+            "~/.cargo/x.rs",
+        ] {
             let mut error = BuildError::new("gcc", "x", 0).at(Some(kept), Some(1), None);
             resolve(&mut error, "/w/s/lib");
             assert_eq!(error.path.as_deref(), Some(kept));

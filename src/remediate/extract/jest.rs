@@ -20,15 +20,14 @@ use super::{BuildError, Found, Log, foreign_frame, number, push_help, regex, typ
 
 static JEST_FAIL: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^FAIL\s+(?:\S+\s+)??(?P<file>\S(?:[^()]*?\S)?\.\w+)(?:\s+\(.*\))?$"));
-static JEST_FRAME: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^\s+at (?:.*? \()?(?P<path>[^()]+?):(?P<line>\d+):(?P<col>\d+)\)?$")
+static JEST_FRAME: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^\s+at (?:.*? \()?(?P<path>[^()]+?):(?P<line>\d+):(?P<col>\d+)\)?$"));
+static VITEST_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^\s*FAIL\s+(?P<file>\S(?:.*?\S)??)\s+(?:>\s+(?P<name>.+?)|\[ .+ \])$")
 });
-static VITEST_HEADER: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^\s*FAIL\s+(?P<file>\S(?:.*?\S)??)\s+(?:>\s+(?P<name>.+?)|\[ .+ \])$"));
-static VITEST_FRAME: LazyLock<Regex> =
-    LazyLock::new(|| {
-        regex(r"^\s*❯ (?:[^\s/\\]+ )?(?P<path>[^\s()/\\][^()]*?):(?P<line>\d+):(?P<col>\d+)$")
-    });
+static VITEST_FRAME: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^\s*❯ (?:[^\s/\\]+ )?(?P<path>[^\s()/\\][^()]*?):(?P<line>\d+):(?P<col>\d+)$")
+});
 /// A code frame line: `> 20 |     expect(…)`, `     |     ^`, Vitest's `  6|   expect(…)`.
 static CODE_FRAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^\s*>?\s*\d*\s*\|"));
 
@@ -321,6 +320,9 @@ Error: no VAT rate for XX
                 ("vitest", Some("src/tax rules/vat.js"), Some(4)),
             ]
         );
-        assert_eq!(vitest[0].message, "unknown country: Error: no VAT rate for XX");
+        assert_eq!(
+            vitest[0].message,
+            "unknown country: Error: no VAT rate for XX"
+        );
     }
 }

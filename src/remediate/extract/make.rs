@@ -21,8 +21,9 @@ static MAKE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 /// A recipe's failure: `[Makefile:4: lib] Error 2`, `[lib] Error 1`, `[all] Interrupt`.
-static RECIPE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^\[.+\] (?:Error -?\d+(?: \(ignored\))?|Interrupt|Segmentation fault.*)$"));
+static RECIPE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^\[.+\] (?:Error -?\d+(?: \(ignored\))?|Interrupt|Segmentation fault.*)$")
+});
 
 pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
     for index in 0..log.len() {

@@ -18,9 +18,8 @@ static PLACE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static CARET: LazyLock<Regex> = LazyLock::new(|| regex(r"^\s*\^+\s*$"));
-static FRAME: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^\s+at (?:.*? \()?(?P<path>[^()]+?):(?P<line>\d+):(?P<col>\d+)\)?$")
-});
+static FRAME: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^\s+at (?:.*? \()?(?P<path>[^()]+?):(?P<line>\d+):(?P<col>\d+)\)?$"));
 
 /// How far below the place its caret line may be (a long source line wraps in no log, but a
 /// `node:internal` place prints a line of its own source).

@@ -13,11 +13,12 @@ use regex::Regex;
 
 use super::{BuildError, Found, Log, group, number, regex, unecho};
 
-static AT: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^At (?P<path>.+?\.ps[md]?1):(?P<line>\d+) char:(?P<col>\d+)$")
-});
+static AT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^At (?P<path>.+?\.ps[md]?1):(?P<line>\d+) char:(?P<col>\d+)$"));
 static CONCISE: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^(?:(?P<kind>[A-Z]\w*): )?(?P<path>(?:[A-Za-z]:[\\/]|/|\.{1,2}[\\/])[^:]*?\.ps[md]?1):(?P<line>\d+)$")
+    regex(
+        r"^(?:(?P<kind>[A-Z]\w*): )?(?P<path>(?:[A-Za-z]:[\\/]|/|\.{1,2}[\\/])[^:]*?\.ps[md]?1):(?P<line>\d+)$",
+    )
 });
 static ERROR_ID: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^\s*\+ FullyQualifiedErrorId\s*: (?P<id>[^,\s]+)"));
@@ -60,7 +61,11 @@ fn normal_view(log: &Log<'_>, at: usize, caps: &regex::Captures<'_>, out: &mut V
     let code = (at + 1..log.len().min(at + 8))
         .map(|i| unecho(log.line(i)).0)
         .take_while(|l| SOURCE_MARK.is_match(l))
-        .find_map(|l| ERROR_ID.captures(l).and_then(|c| group(&c, "id").map(str::to_owned)));
+        .find_map(|l| {
+            ERROR_ID
+                .captures(l)
+                .and_then(|c| group(&c, "id").map(str::to_owned))
+        });
     let error = BuildError::new("powershell", message, start)
         .at(
             group(caps, "path"),
@@ -74,7 +79,10 @@ fn normal_view(log: &Log<'_>, at: usize, caps: &regex::Captures<'_>, out: &mut V
 fn concise_view(log: &Log<'_>, at: usize, caps: &regex::Captures<'_>, out: &mut Vec<Found>) {
     let text: Vec<&str> = (at + 2..log.len().min(at + 12))
         .map(|i| unecho(log.line(i)).0)
-        .take_while(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit() || c == '|'))
+        .take_while(|l| {
+            l.trim_start()
+                .starts_with(|c: char| c.is_ascii_digit() || c == '|')
+        })
         .filter_map(|l| CONCISE_TEXT.captures(l))
         .filter_map(|c| c.name("text").map(|m| m.as_str().trim()))
         .filter(|t| !t.is_empty() && !t.chars().all(|c| c == '~'))
@@ -124,7 +132,14 @@ Line |
 ");
         let shown: Vec<_> = found
             .iter()
-            .map(|e| (e.path.as_deref(), e.line, e.code.as_deref(), e.message.as_str()))
+            .map(|e| {
+                (
+                    e.path.as_deref(),
+                    e.line,
+                    e.code.as_deref(),
+                    e.message.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             shown,

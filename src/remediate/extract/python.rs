@@ -49,7 +49,10 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
     let mut index = 0;
     while index < log.len() {
         let line = log.line(index);
-        if let Some(caps) = UNITTEST.captures(line) {
+        if let Some(caps) = (line.starts_with("FAIL") || line.starts_with("ERROR"))
+            .then(|| UNITTEST.captures(line))
+            .flatten()
+        {
             if RULE.is_match(log.line(index + 1)) {
                 index = unittest(log, index, &caps["title"], out);
                 continue;
@@ -67,8 +70,11 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
                 }
             }
         }
-        if let Some(caps) = RUFF_HEADER.captures(line) {
-            if let Some(arrow) = RUFF_ARROW.captures(log.line(index + 1)) {
+        if log.line(index + 1).contains("--> ") {
+            if let (Some(caps), Some(arrow)) = (
+                RUFF_HEADER.captures(line),
+                RUFF_ARROW.captures(log.line(index + 1)),
+            ) {
                 index = ruff_full(log, index, &caps, &arrow, out);
                 continue;
             }
@@ -214,7 +220,14 @@ mod tests {
     fn places(found: &[BuildError]) -> Vec<(&str, &str, Option<u32>, Option<&str>)> {
         found
             .iter()
-            .map(|e| (e.tool, e.path.as_deref().unwrap_or(""), e.line, e.code.as_deref()))
+            .map(|e| {
+                (
+                    e.tool,
+                    e.path.as_deref().unwrap_or(""),
+                    e.line,
+                    e.code.as_deref(),
+                )
+            })
             .collect()
     }
 
@@ -255,10 +268,30 @@ src/main.c:3:5: E711 not python");
         assert_eq!(
             places(&found),
             [
-                ("flake8", "billing service/billing/ledger.py", Some(14), Some("E711")),
-                ("flake8", "billing service/billing/ledger.py", Some(26), Some("F841")),
-                ("ruff", "billing service/billing/ledger.py", Some(14), Some("E711")),
-                ("pylint", "billing service/billing/ledger.py", Some(1), Some("C0114")),
+                (
+                    "flake8",
+                    "billing service/billing/ledger.py",
+                    Some(14),
+                    Some("E711")
+                ),
+                (
+                    "flake8",
+                    "billing service/billing/ledger.py",
+                    Some(26),
+                    Some("F841")
+                ),
+                (
+                    "ruff",
+                    "billing service/billing/ledger.py",
+                    Some(14),
+                    Some("E711")
+                ),
+                (
+                    "pylint",
+                    "billing service/billing/ledger.py",
+                    Some(1),
+                    Some("C0114")
+                ),
             ]
         );
         assert_eq!(
@@ -282,7 +315,12 @@ error[E0308]: mismatched types
  --> src/lib.rs:3:5");
         assert_eq!(
             places(&found),
-            [("ruff", "billing service/billing/ledger.py", Some(1), Some("F401"))]
+            [(
+                "ruff",
+                "billing service/billing/ledger.py",
+                Some(1),
+                Some("F401")
+            )]
         );
         assert_eq!(found[0].message, "`os` imported but unused");
         assert_eq!(found[0].help, ["Remove unused import: `os`"]);
@@ -322,8 +360,18 @@ FAILED (failures=2, errors=1)"#);
         assert_eq!(
             places(&found),
             [
-                ("unittest", "/w/s/billing service/billing/ledger.py", Some(16), None),
-                ("unittest", "/w/s/billing service/tests/test_unit.py", Some(3), None),
+                (
+                    "unittest",
+                    "/w/s/billing service/billing/ledger.py",
+                    Some(16),
+                    None
+                ),
+                (
+                    "unittest",
+                    "/w/s/billing service/tests/test_unit.py",
+                    Some(3),
+                    None
+                ),
             ]
         );
         assert_eq!(

@@ -396,6 +396,10 @@ assertion `left == right` failed: remainder goes to the first part",
             (current[0].path.as_deref(), current[0].line),
             (Some("money core/src/lib.rs"), Some(26))
         );
-        assert!(current[0].message.starts_with("tests::splits_evenly: assertion"));
+        assert!(
+            current[0]
+                .message
+                .starts_with("tests::splits_evenly: assertion")
+        );
     }
 }

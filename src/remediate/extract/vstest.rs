@@ -31,13 +31,17 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
     let mut index = 0;
     while index < log.len() {
         let line = log.line(index);
-        if let Some(caps) = FAILED.captures(line) {
-            if ERROR_MESSAGE.is_match(log.line(index + 1)) {
+        if ERROR_MESSAGE.is_match(log.line(index + 1)) {
+            if let Some(caps) = FAILED.captures(line) {
                 index = failed_test(log, index, &caps["name"], out);
                 continue;
             }
         }
-        if let Some(caps) = UNHANDLED.captures(line) {
+        if let Some(caps) = line
+            .starts_with("Unhandled")
+            .then(|| UNHANDLED.captures(line))
+            .flatten()
+        {
             let mut error = BuildError::new("vstest", &caps["msg"], index);
             let (place, end) = frames(log, index + 1);
             if let Some((path, line)) = place {
@@ -161,10 +165,12 @@ Test Run Failed.");
 
     #[test]
     fn unhandled_exceptions_and_lookalikes() {
-        let found = run("Unhandled exception. System.InvalidOperationException: no ledger
+        let found = run(
+            "Unhandled exception. System.InvalidOperationException: no ledger
    at Ledger.Program.Main(String[] args) in /w/s/src/Ledger/Program.cs:line 12
 Failed to restore /w/s/src/Ledger/Ledger.csproj
-Failed ledger");
+Failed ledger",
+        );
         assert_eq!(found.len(), 1, "{found:#?}");
         assert_eq!(
             (found[0].path.as_deref(), found[0].line),

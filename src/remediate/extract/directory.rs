@@ -48,8 +48,7 @@ pub(super) fn track<'a>(lines: &mut [&'a str]) -> Vec<Option<&'a str>> {
     let mut npm_path: Option<&'a str> = None;
     for index in 0..lines.len() {
         let line = lines[index];
-        if let Some(caps) = line
-            .contains(" directory ")
+        if let Some(caps) = (line.ends_with(['\'', '’']) && line.contains(" directory "))
             .then(|| MAKE_DIRECTORY.captures(line))
             .flatten()
         {

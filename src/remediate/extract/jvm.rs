@@ -76,7 +76,11 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
             if let Some(caps) = KOTLIN.captures(line).or_else(|| KOTLIN_OLD.captures(line)) {
                 out.push(Found::error(located("gradle", &caps, index)).echoed(echo));
             }
-        } else if let Some(caps) = KOTLINC.captures(line) {
+        } else if let Some(caps) = line
+            .contains(".kt")
+            .then(|| KOTLINC.captures(line))
+            .flatten()
+        {
             out.push(Found::error(located("kotlinc", &caps, index)).echoed(echo));
         } else if line.contains(".java:") {
             if let Some(next) = javac(log, index, line, echo, out) {

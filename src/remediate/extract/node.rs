@@ -31,7 +31,7 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
     let mut index = 0;
     while index < log.len() {
         let line = log.line(index);
-        if line.ends_with(|c: char| c.is_ascii_digit()) {
+        if maybe_place(line) {
             if let Some(caps) = PLACE.captures(line) {
                 if let Some(next) = uncaught(log, index, &caps, out) {
                     index = next;
@@ -41,6 +41,15 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
         }
         index += 1;
     }
+}
+
+/// A cheap look before the pattern: `…js:12` or `node:…:12`.
+fn maybe_place(line: &str) -> bool {
+    line.rsplit_once(':').is_some_and(|(head, tail)| {
+        !tail.is_empty()
+            && tail.bytes().all(|b| b.is_ascii_digit())
+            && (head.starts_with("node:") || head.ends_with("js") || head.ends_with("ts"))
+    })
 }
 
 fn uncaught(

@@ -28,7 +28,8 @@ static CONCISE_TEXT: LazyLock<Regex> = LazyLock::new(|| regex(r"^\s*\| (?P<text>
 pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
     for index in 0..log.len() {
         let (line, _) = unecho(log.line(index));
-        if !line.contains(".ps") {
+        let candidate = line.starts_with("At ") || line.ends_with(|c: char| c.is_ascii_digit());
+        if !candidate || !line.contains(".ps") {
             continue;
         }
         if let Some(caps) = AT.captures(line) {

@@ -70,7 +70,9 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
                 }
             }
         }
-        if log.line(index + 1).contains("--> ") {
+        if line.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+            && log.line(index + 1).contains("--> ")
+        {
             if let (Some(caps), Some(arrow)) = (
                 RUFF_HEADER.captures(line),
                 RUFF_ARROW.captures(log.line(index + 1)),

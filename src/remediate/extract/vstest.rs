@@ -31,7 +31,8 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
     let mut index = 0;
     while index < log.len() {
         let line = log.line(index);
-        if ERROR_MESSAGE.is_match(log.line(index + 1)) {
+        let next = log.line(index + 1);
+        if next.contains("Error Message:") && ERROR_MESSAGE.is_match(next) {
             if let Some(caps) = FAILED.captures(line) {
                 index = failed_test(log, index, &caps["name"], out);
                 continue;

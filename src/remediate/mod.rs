@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use git2::Repository;
 
 use crate::error::UserError;
-use crate::finding::{Category, Finding, Fingerprint, Severity};
+use crate::finding::Finding;
 use crate::git::{self, LineMap, Revisions};
 
 pub use failure::{FailedStep, Failure, read_failure};
@@ -109,7 +109,7 @@ pub fn plan(
         }
     }
     let advisor = ToolHelp;
-    let mut inline: Vec<Finding> = Vec::new();
+    let mut on_changed_lines: Vec<(&Located, &str, u32)> = Vec::new();
     let mut elsewhere: Vec<&Located> = Vec::new();
     for item in &located {
         match (&item.path, item.line) {
@@ -118,13 +118,13 @@ pub fn plan(
                     .get(path.as_str())
                     .is_some_and(|lines| lines.contains(&line)) =>
             {
-                inline.push(remediation_finding(item, path, line, &advisor));
+                on_changed_lines.push((item, path, line));
             }
             _ => elsewhere.push(item),
         }
     }
-    dedupe(&mut inline);
-    let summary = fix::summary(build_id, &failure.steps, &elsewhere, inline.len());
+    let inline = fix::inline_findings(&on_changed_lines, &advisor);
+    let summary = fix::summary(build_id, &failure.steps, &located, &elsewhere, inline.len());
     let first_error = located
         .first()
         .map(|l| l.error.message.clone())
@@ -154,37 +154,4 @@ fn repository_files(repo: &Repository, merge: git2::Oid, head: git2::Oid) -> Has
         });
     }
     files
-}
-
-fn remediation_finding(item: &Located, path: &str, line: u32, advisor: &dyn FixAdvisor) -> Finding {
-    let error = &item.error;
-    let normalised: String = error
-        .message
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    let identity = format!(
-        "{}|{}|{}",
-        error.tool,
-        error.code.as_deref().unwrap_or_default(),
-        normalised
-    );
-    Finding {
-        path: path.to_owned(),
-        line,
-        end_line: line,
-        severity: Severity::Major,
-        category: Category::Correctness,
-        rule: format!("remediation/{}", error.tool),
-        source: error.tool.to_owned(),
-        message: fix::inline_body(item, advisor),
-        suggestion: None,
-        fingerprint: Fingerprint::compute("remediation", path, &identity, 0),
-    }
-}
-
-/// One thread per distinct error: the same error reported by two steps is posted once.
-fn dedupe(findings: &mut Vec<Finding>) {
-    let mut seen = HashSet::new();
-    findings.retain(|f| seen.insert(f.fingerprint.clone()));
 }

@@ -57,21 +57,27 @@ fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/logs")
 }
 
-/// The fixture logs, by name.
+/// The fixture logs, by name: `<name>.log` in the folder and `<folder>/<name>.log` one level
+/// below it (`real/`: logs of tools run for real, described in `real/README.md`).
 fn fixtures() -> BTreeMap<String, PathBuf> {
-    std::fs::read_dir(fixtures_dir())
-        .expect("tests/fixtures/logs")
-        .map(|entry| entry.expect("a directory entry").path())
-        .filter(|path| path.extension().is_some_and(|ext| ext == "log"))
-        .map(|path| {
+    let mut logs = BTreeMap::new();
+    let mut folders = vec![(String::new(), fixtures_dir())];
+    while let Some((prefix, folder)) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).expect("a fixture folder") {
+            let path = entry.expect("a directory entry").path();
             let name = path
                 .file_stem()
                 .expect("a name")
                 .to_string_lossy()
                 .into_owned();
-            (name, path)
-        })
-        .collect()
+            if path.is_dir() && prefix.is_empty() {
+                folders.push((format!("{name}/"), path));
+            } else if path.extension().is_some_and(|ext| ext == "log") {
+                logs.insert(format!("{prefix}{name}"), path);
+            }
+        }
+    }
+    logs
 }
 
 /// A log as the caller reads it: bytes decoded lossily, split into lines, each cleaned.
@@ -122,11 +128,46 @@ fn compare<'a>(
     (missed, excess)
 }
 
+/// What one tool's errors came to over every fixture.
+#[derive(Debug, Default)]
+struct Tally {
+    /// Errors of this tool the fixtures hold.
+    present: usize,
+    /// Errors reported with this tool's name.
+    reported: usize,
+    /// Expected errors of this tool that were found.
+    right: usize,
+    /// Reported errors of this tool that no fixture expects.
+    false_positives: usize,
+}
+
+impl Tally {
+    fn precision(&self) -> f64 {
+        if self.reported == 0 {
+            return 1.0;
+        }
+        (self.reported - self.false_positives) as f64 / self.reported as f64
+    }
+
+    fn recall(&self) -> f64 {
+        if self.present == 0 {
+            return 1.0;
+        }
+        self.right as f64 / self.present as f64
+    }
+}
+
+/// The least share of a tool's errors that must be found. Every fixture error is one a reader
+/// reports from the log alone, so each tool is held to all of them: a tool whose errors cannot be
+/// read is a tool the extractors do not cover, and belongs in no fixture.
+const RECALL_FLOOR: f64 = 1.0;
+
 #[test]
 fn every_fixture_yields_its_expected_errors() {
     let fixtures = fixtures();
     assert!(!fixtures.is_empty());
     let (mut present, mut reported, mut right) = (0usize, 0usize, 0usize);
+    let mut by_tool: BTreeMap<String, Tally> = BTreeMap::new();
     let mut failures = Vec::new();
     for (name, path) in &fixtures {
         let found = extract(&read_log(path));
@@ -143,6 +184,20 @@ fn every_fixture_yields_its_expected_errors() {
         present += expected.len();
         reported += found.len();
         right += expected.len() - missed.len();
+        for want in &expected {
+            let tally = by_tool.entry(want.tool.clone()).or_default();
+            tally.present += 1;
+            if !missed.iter().any(|m| std::ptr::eq(*m, want)) {
+                tally.right += 1;
+            }
+        }
+        for error in &found {
+            let tally = by_tool.entry(error.tool.to_owned()).or_default();
+            tally.reported += 1;
+            if excess.iter().any(|e| std::ptr::eq(*e, error)) {
+                tally.false_positives += 1;
+            }
+        }
         println!(
             "{name}: {} expected, {} found, {} missed, {} in excess",
             expected.len(),
@@ -167,8 +222,23 @@ fn every_fixture_yields_its_expected_errors() {
          precision {precision:.3}, recall {recall:.3}",
         fixtures.len()
     );
+    println!("\ntool                 present  found  false+  precision  recall");
+    for (tool, tally) in &by_tool {
+        println!(
+            "{tool:<20} {:>7} {:>6} {:>7} {:>10.3} {:>7.3}",
+            tally.present,
+            tally.reported,
+            tally.false_positives,
+            tally.precision(),
+            tally.recall()
+        );
+    }
     for failure in &failures {
         println!("  {failure}");
+    }
+    for (tool, tally) in &by_tool {
+        assert_eq!(tally.false_positives, 0, "{tool}: {tally:?}");
+        assert!(tally.recall() >= RECALL_FLOOR, "{tool}: {tally:?}");
     }
     assert!(recall >= 0.95, "recall {recall:.3} < 0.95");
     assert!(precision >= 0.95, "precision {precision:.3} < 0.95");

@@ -101,6 +101,7 @@ fn same(a: &Found, b: &Found) -> bool {
     };
     let located = x.path.is_some() && x.line.is_some();
     x.tool == y.tool
+        && same_file(x.path.as_deref(), y.path.as_deref())
         && fits(x.column, y.column)
         && codes
         && if located {
@@ -108,6 +109,28 @@ fn same(a: &Found, b: &Found) -> bool {
         } else {
             x.message == y.message
         }
+}
+
+/// Whether two spellings of a path can name the same file: one is the other's tail, in whole
+/// components and without regard to case or separators (`src\\Lib.cs` and `D:/a/1/s/src/Lib.cs`;
+/// not `lib/src/util.c` and `app/src/util.c`, two files that two sub-makes compiled).
+fn same_file(a: Option<&str>, b: Option<&str>) -> bool {
+    let (Some(a), Some(b)) = (a, b) else {
+        return true;
+    };
+    let parts = |p: &str| -> Vec<String> {
+        p.split(['/', '\\'])
+            .filter(|c| !c.is_empty() && *c != ".")
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (a, b) = (parts(a), parts(b));
+    let (short, long) = if a.len() <= b.len() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    long.ends_with(short)
 }
 
 fn contains_either(a: &str, b: &str) -> bool {

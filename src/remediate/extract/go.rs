@@ -2,6 +2,9 @@
 //!
 //! `go build`, `go vet` and linters that follow the compiler's format print
 //! `./main.go:12:2: undefined: foo` (a linter's name in parentheses at the end is the code).
+//! Under a package's header (`# example.com/svc/parser`) a position may have no column and
+//! name another file: generated code's `//line grammar.y:12` directives move vet's positions
+//! into the grammar (`internal/parser/grammar.y:13: fmt.Sprintf format %d has arg …`).
 //! `go test` prints a failed test as `--- FAIL: TestX (0.00s)`, with the test's log lines
 //! (`    x_test.go:15: expected 3, got 4`) before it (`-v`, streamed after `=== RUN`) or after it;
 //! each log line of a failed test is an error. Those lines name the file without its directory,
@@ -16,11 +19,24 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{BuildError, Found, Log, foreign_frame, group, number, push_help, regex, unecho};
+use super::{
+    BuildError, Found, Log, foreign_frame, group, indented, number, push_help, regex, unecho,
+};
 
 static BUILD: LazyLock<Regex> = LazyLock::new(|| {
     regex(
         r"^(?:vet: )?(?P<path>(?:[A-Za-z]:)?[^\s:][^:]*\.go):(?P<line>\d+):(?P<col>\d+): (?P<msg>.+?)(?: \((?P<code>S[AT]?\d{4}|[a-z][a-z0-9]+)\))?$",
+    )
+});
+/// The header of a package's errors: `# example.com/ledger/internal/parser`.
+static PACKAGE_HEADER: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^# (?:\[)?[\w.~-]+(?:/[\w.~-]+)*(?: \[[\w.~/-]+(?:\.test)?\])?\]?$"));
+/// Under a package header, a position with no column or in another file than a `.go` one: a
+/// `//line grammar.y:12` directive of generated code moves the position into the grammar, and
+/// such a position has no column (`internal/parser/grammar.y:13: fmt.Sprintf format …`).
+static PACKAGE_ERROR: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^(?:vet: )?(?P<path>(?:[A-Za-z]:)?[^\s:][^:]*\.\w+):(?P<line>\d+)(?::(?P<col>\d+))?: (?P<msg>.+?)(?: \((?P<code>S[AT]?\d{4}|[a-z][a-z0-9]+)\))?$",
     )
 });
 static MODULE: LazyLock<Regex> = LazyLock::new(|| {
@@ -68,8 +84,34 @@ struct Panic {
 pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
     let mut package = Package::default();
     let mut current: Option<String> = None;
+    let mut in_package = false;
     for index in 0..log.len() {
         let (line, echo) = unecho(log.line(index));
+        if line.starts_with("# ") {
+            in_package = PACKAGE_HEADER.is_match(line);
+            continue;
+        }
+        if in_package && !BUILD.is_match(line) {
+            match PACKAGE_ERROR.captures(line) {
+                Some(caps) => {
+                    out.push(
+                        Found::error(
+                            BuildError::new("go", &caps["msg"], index)
+                                .at(
+                                    group(&caps, "path"),
+                                    number(caps.name("line")),
+                                    number(caps.name("col")),
+                                )
+                                .with_code(group(&caps, "code")),
+                        )
+                        .echoed(echo),
+                    );
+                    continue;
+                }
+                None if !indented(line) => in_package = false,
+                None => {}
+            }
+        }
         if line.contains(".go:") {
             if let Some(caps) = BUILD.captures(line) {
                 out.push(

@@ -8,8 +8,9 @@
 //! "Summary of all failing tests" are merged by de-duplication.
 //!
 //! Vitest's report lists failures as ` FAIL  src/a.test.ts > suite > test name`, the error on
-//! the next line, and the frames as ` ❯ src/a.test.ts:10:5`. The progress lines of both runners
-//! (`✓`, `×`, `PASS`) are not errors.
+//! the next line, and the frames as ` ❯ src/a.test.ts:10:5` or ` ❯ parseOrder src/orders.js:6:15`
+//! (a function name has no `/`). The progress lines of both runners (`✓`, `×`, `PASS`) are not
+//! errors. Paths may hold spaces (`src/price rules/rounding.test.js`) in headers and frames.
 
 use std::sync::LazyLock;
 
@@ -18,14 +19,15 @@ use regex::Regex;
 use super::{BuildError, Found, Log, foreign_frame, number, push_help, regex, typescript};
 
 static JEST_FAIL: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^FAIL\s+(?:\S+\s+)??(?P<file>\S+\.\w+)(?:\s+\(.*\))?$"));
-static JEST_FRAME: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^\s+at (?:.*? \()?(?P<path>[^\s()]+?):(?P<line>\d+):(?P<col>\d+)\)?$")
+    LazyLock::new(|| regex(r"^FAIL\s+(?:\S+\s+)??(?P<file>\S(?:[^()]*?\S)?\.\w+)(?:\s+\(.*\))?$"));
+static JEST_FRAME: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^\s+at (?:.*? \()?(?P<path>[^()]+?):(?P<line>\d+):(?P<col>\d+)\)?$"));
+static VITEST_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^\s*FAIL\s+(?P<file>\S(?:.*?\S)??)\s+(?:>\s+(?P<name>.+?)|\[ .+ \])$")
 });
-static VITEST_HEADER: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^\s*FAIL\s+(?P<file>\S+?)\s+(?:>\s+(?P<name>.+?)|\[ .+ \])$"));
-static VITEST_FRAME: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^\s*❯ (?:\S+ )?(?P<path>[^\s()]+?):(?P<line>\d+):(?P<col>\d+)$"));
+static VITEST_FRAME: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"^\s*❯ (?:[^\s/\\]+ )?(?P<path>[^\s()/\\][^()]*?):(?P<line>\d+):(?P<col>\d+)$")
+});
 /// A code frame line: `> 20 |     expect(…)`, `     |     ^`, Vitest's `  6|   expect(…)`.
 static CODE_FRAME: LazyLock<Regex> = LazyLock::new(|| regex(r"^\s*>?\s*\d*\s*\|"));
 
@@ -288,5 +290,39 @@ AssertionError: expected 3 to be 4 // Object.is equality
         );
         assert_eq!((found[0].line, found[0].column), (Some(6), Some(17)));
         assert_eq!(found[0].help, ["- Expected", "+ Received", "- 4", "+ 3"]);
+    }
+
+    #[test]
+    fn paths_with_spaces() {
+        // Jest 30.5.2 and Vitest 4.1.12.
+        let jest = run("FAIL src/price rules/rounding.test.js
+  ● refuses a zero step
+
+    RangeError: step must be positive, got 0
+
+      at roundPrice (src/price rules/rounding.js:3:11)
+      at Object.roundPrice (src/price rules/rounding.test.js:8:10)
+");
+        let vitest = run(" FAIL  src/tax rules/vat.test.js > unknown country
+Error: no VAT rate for XX
+ ❯ vat src/tax rules/vat.js:4:11
+ ❯ src/tax rules/vat.test.js:9:10
+");
+        let shown: Vec<_> = jest
+            .iter()
+            .chain(&vitest)
+            .map(|e| (e.tool, e.path.as_deref(), e.line))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("jest", Some("src/price rules/rounding.js"), Some(3)),
+                ("vitest", Some("src/tax rules/vat.js"), Some(4)),
+            ]
+        );
+        assert_eq!(
+            vitest[0].message,
+            "unknown country: Error: no VAT rate for XX"
+        );
     }
 }

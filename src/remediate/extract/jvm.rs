@@ -1,5 +1,6 @@
 //! The JVM builds: javac, Maven (with its Surefire test report) and Gradle (with Kotlin).
 //!
+//! - kotlinc on the command line: `app/src/main/kotlin/Refunds.kt:4:20: error: type mismatch: …`.
 //! - javac: `App.java:12: error: cannot find symbol`, then the source line, the caret (which
 //!   gives the column) and the `symbol:`/`location:` lines (help).
 //! - Maven: `[ERROR] /path/App.java:[12,8] cannot find symbol` (and Kotlin's
@@ -37,6 +38,12 @@ static KOTLIN: LazyLock<Regex> = LazyLock::new(|| {
 static KOTLIN_OLD: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"^e: (?P<path>\S.*?\.kts?): \((?P<line>\d+), (?P<col>\d+)\): (?P<msg>.+)$")
 });
+/// The command-line compiler: `app/src/main/kotlin/Refunds.kt:4:20: error: type mismatch: …`.
+static KOTLINC: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^(?P<path>(?:[A-Za-z]:)?[^\s:][^:]*?\.kts?):(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.+)$",
+    )
+});
 static SUREFIRE_ENTRY: LazyLock<Regex> = LazyLock::new(|| {
     regex(
         r"^\[ERROR\]   (?P<class>[\w$]+)\.(?P<method>[\w$]+)(?:[:(](?P<line>\d+)\)?)? (?P<msg>.*)$",
@@ -69,6 +76,12 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
             if let Some(caps) = KOTLIN.captures(line).or_else(|| KOTLIN_OLD.captures(line)) {
                 out.push(Found::error(located("gradle", &caps, index)).echoed(echo));
             }
+        } else if let Some(caps) = line
+            .contains(".kt")
+            .then(|| KOTLINC.captures(line))
+            .flatten()
+        {
+            out.push(Found::error(located("kotlinc", &caps, index)).echoed(echo));
         } else if line.contains(".java:") {
             if let Some(next) = javac(log, index, line, echo, out) {
                 index = next;

@@ -18,17 +18,23 @@
 mod azure;
 mod clean;
 mod dedup;
+mod directory;
 mod eslint;
 mod gcc;
 mod go;
 mod jest;
 mod jvm;
+mod make;
 mod msbuild;
+mod node;
 mod npm;
 mod paths;
+mod powershell;
 mod pytest;
+mod python;
 mod rust;
 mod typescript;
+mod vstest;
 
 use std::sync::LazyLock;
 
@@ -41,8 +47,10 @@ pub use paths::repo_relative;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildError {
     /// The tool that reported it: `rustc`, `cargo` (a `cargo test` panic), `gcc` (gcc, clang and
-    /// the linkers), `msbuild`, `tsc`, `eslint`, `go`, `javac`, `maven`, `gradle`, `pytest`,
-    /// `jest`, `vitest`, `npm`, or `azure-pipelines` (an `##[error]` line no tool claims).
+    /// the linkers), `make`, `msbuild`, `tsc`, `eslint`, `go`, `javac`, `kotlinc`, `maven`,
+    /// `gradle`, `pytest`, `unittest`, `mypy`, `ruff`, `flake8`, `pylint`, `jest`, `vitest`,
+    /// `node` (an uncaught error), `npm`, `pnpm`, `yarn`, `vstest` (`dotnet test`), `powershell`,
+    /// or `azure-pipelines` (an `##[error]` line no tool claims).
     pub tool: &'static str,
     /// The file as the tool wrote it (absolute or relative, `/` or `\`); see [`repo_relative`].
     pub path: Option<String>,
@@ -107,16 +115,26 @@ pub fn extract(lines: &[String]) -> Vec<BuildError> {
     let mut found = Vec::new();
     rust::extract(&log, &mut found);
     gcc::extract(&log, &mut found);
+    make::extract(&log, &mut found);
     msbuild::extract(&log, &mut found);
     typescript::extract(&log, &mut found);
     eslint::extract(&log, &mut found);
     go::extract(&log, &mut found);
     jvm::extract(&log, &mut found);
     pytest::extract(&log, &mut found);
+    python::extract(&log, &mut found);
     jest::extract(&log, &mut found);
     npm::extract(&log, &mut found);
+    node::extract(&log, &mut found);
+    vstest::extract(&log, &mut found);
+    powershell::extract(&log, &mut found);
     // Last: an `##[error]` line that an extractor above read is not reported a second time.
     azure::extract(&log, &mut found);
+    for report in &mut found {
+        if let Some(dir) = log.dir(report.error.log_line) {
+            directory::resolve(&mut report.error, dir);
+        }
+    }
     dedup::resolve(found)
 }
 
@@ -125,16 +143,24 @@ pub fn extract(lines: &[String]) -> Vec<BuildError> {
 const MAX_LINE_BYTES: usize = 16 * 1024;
 
 /// The log as the extractors read it: lines without trailing whitespace (a `\r` left by the
-/// split), each cut to [`MAX_LINE_BYTES`] on a character boundary.
+/// split), each cut to [`MAX_LINE_BYTES`] on a character boundary, without the prefix a
+/// workspace runner puts before its packages' lines, and with the directory each line was
+/// printed in when the log says it (see [`directory`]).
 struct Log<'a> {
     lines: Vec<&'a str>,
+    dirs: Vec<Option<&'a str>>,
 }
 
 impl<'a> Log<'a> {
     fn new(lines: &'a [String]) -> Self {
-        Self {
-            lines: lines.iter().map(|line| view(line)).collect(),
-        }
+        let mut lines: Vec<&'a str> = lines.iter().map(|line| view(line)).collect();
+        let dirs = directory::track(&mut lines);
+        Self { lines, dirs }
+    }
+
+    /// The directory line `index` was printed in, when the log names it.
+    fn dir(&self, index: usize) -> Option<&'a str> {
+        self.dirs.get(index).copied().flatten()
     }
 
     fn len(&self) -> usize {
@@ -232,7 +258,7 @@ fn push_help(help: &mut Vec<String>, line: &str) {
 fn foreign_frame(path: &str) -> bool {
     static FOREIGN: LazyLock<Regex> = LazyLock::new(|| {
         regex(
-            r"(?i)(?:^|[/\\])(?:node_modules|site-packages|dist-packages|hostedtoolcache|\.cargo|\.rustup|\.m2|\.gradle)(?:[/\\]|$)|^node:|^internal[/\\]|^<|/src/runtime/|/src/testing/|/pkg/mod/|^/usr/(?:local/)?(?:lib|go)/|^/rustc/",
+            r"(?i)(?:^|[/\\])(?:node_modules|site-packages|dist-packages|hostedtoolcache|\.cargo|\.rustup|\.m2|\.gradle|\.pyenv)(?:[/\\]|$)|[/\\]lib[/\\]python\d[\d.]*[/\\]|[/\\]python\d*[/\\]lib[/\\]|^node:|^internal[/\\]|^<|/src/runtime/|/src/testing/|/pkg/mod/|^/usr/(?:local/)?(?:lib|go)/|^/rustc/",
         )
     });
     FOREIGN.is_match(path)

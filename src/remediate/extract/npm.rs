@@ -6,6 +6,8 @@
 //! `ERESOLVE unable to resolve dependency tree`); the lines after it are kept as help. It names no
 //! file of the repository. A script that failed (`code ELIFECYCLE`, `Lifecycle script \`build\`
 //! failed with error:`, `command failed`) only wraps the errors its command printed above: weak.
+//! A run over several workspaces fails once per workspace (`workspace web@1.0.0`): the
+//! workspace names the error.
 
 use std::sync::LazyLock;
 
@@ -39,6 +41,7 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
         }
         let start = index;
         let mut code: Option<&str> = None;
+        let mut workspace: Option<&str> = None;
         let mut message: Option<(usize, &str)> = None;
         let mut wrapper = false;
         let mut help = Vec::new();
@@ -47,6 +50,9 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
             if let Some(caps) = KEY_VALUE.captures(text) {
                 if &caps["key"] == "code" && code.is_none() {
                     code = caps.name("value").map(|m| m.as_str().trim());
+                }
+                if &caps["key"] == "workspace" && workspace.is_none() {
+                    workspace = caps.name("value").map(|m| m.as_str().trim());
                 }
                 if &caps["key"] == "command" && caps["value"].trim() == "failed" {
                     wrapper = true;
@@ -68,7 +74,12 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
         let Some((at, text)) = message.or_else(|| code.map(|c| (start, c))) else {
             continue;
         };
-        let mut error = BuildError::new("npm", text, at).with_code(code);
+        // `npm --workspaces` fails once per workspace, each with the same words.
+        let text = match workspace {
+            Some(workspace) => format!("{workspace}: {text}"),
+            None => text.to_owned(),
+        };
+        let mut error = BuildError::new("npm", &text, at).with_code(code);
         error.help = help;
         out.push(if wrapper {
             Found::weak(error)

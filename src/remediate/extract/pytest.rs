@@ -7,7 +7,9 @@
 //! tied by the test's name: the summary gives the test and the message, the section the file and
 //! line where the exception was raised (the last location in the project, not in
 //! `site-packages`) and the `E` lines, kept as help. Without a summary (`-rN`), each section is
-//! an error of its own. Lines outside those two parts of the report (a test named
+//! an error of its own. With `--tb=line` a failure is one line, `/…/tests/test_a.py:15:
+//! AssertionError: …`, without a header: the summary's entries name their tests in the same
+//! order. Paths may hold spaces. Lines outside those two parts of the report (a test named
 //! `test_error_path`, `PASSED`, captured output) are never errors.
 
 use std::collections::HashMap;
@@ -25,7 +27,7 @@ static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
 });
 static E_LINE: LazyLock<Regex> = LazyLock::new(|| regex(r"^E\s+(?P<text>.*)$"));
 static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^(?P<kind>FAILED|ERROR) (?P<id>[^\s:]*\.py(?:::\S.*?)?)(?: - (?P<msg>.*))?$")
+    regex(r"^(?P<kind>FAILED|ERROR) (?P<id>[^\s:][^:]*?\.py(?:::\S.*?)?)(?: - (?P<msg>.*))?$")
 });
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -45,6 +47,9 @@ struct Section {
     e_lines: Vec<String>,
     captured: bool,
     used: bool,
+    /// A failure of `--tb=line`: one `path:line: message` line, no header; the summary names its
+    /// test, in the same order.
+    anonymous: bool,
 }
 
 pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
@@ -96,6 +101,13 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
         }
         return;
     }
+    let anonymous: Vec<usize> = (0..sections.len())
+        .filter(|&s| sections[s].anonymous)
+        .collect();
+    let mut in_order = (anonymous.len() == summary.len())
+        .then(|| anonymous.into_iter())
+        .into_iter()
+        .flatten();
     let mut by_key: HashMap<(bool, String), Vec<usize>> = HashMap::new();
     for (slot, section) in sections.iter().enumerate() {
         by_key
@@ -111,7 +123,8 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
         let key = test.map_or_else(|| file.to_owned(), |t| t.replace("::", "."));
         let slot = by_key
             .get(&(error, key))
-            .and_then(|slots| slots.iter().copied().find(|&s| !sections[s].used));
+            .and_then(|slots| slots.iter().copied().find(|&s| !sections[s].used))
+            .or_else(|| in_order.next());
         let section = slot.map(|s| {
             sections[s].used = true;
             &sections[s]
@@ -148,11 +161,29 @@ fn section_line(line: &str, index: usize, sections: &mut Vec<Section>) {
                 e_lines: Vec::new(),
                 captured: false,
                 used: false,
+                anonymous: false,
             });
             return;
         }
     }
-    let Some(section) = sections.last_mut().filter(|s| !s.captured) else {
+    if sections.last().is_none_or(|s| s.anonymous) && line.contains(".py:") {
+        if let Some(caps) = LOCATION.captures(line) {
+            if let (Ok(number), Some(what)) = (caps["line"].parse(), caps.name("what")) {
+                sections.push(Section {
+                    key: String::new(),
+                    error: false,
+                    index,
+                    locations: vec![(caps["path"].to_owned(), number, None)],
+                    e_lines: vec![what.as_str().trim().to_owned()],
+                    captured: false,
+                    used: false,
+                    anonymous: true,
+                });
+                return;
+            }
+        }
+    }
+    let Some(section) = sections.last_mut().filter(|s| !s.captured && !s.anonymous) else {
         return;
     };
     if line.starts_with("---") && CAPTURED.is_match(line) {

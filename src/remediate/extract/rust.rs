@@ -12,7 +12,8 @@
 //! mismatched types`.
 //!
 //! A test panic (`thread 'tests::x' panicked at src/lib.rs:20:9:` and its message on the next
-//! lines, or the one-line form of older toolchains) is reported under the tool `cargo`.
+//! lines; since Rust 1.88 the thread's id follows its name: `thread 'tests::x' (27904) panicked
+//! at …`; or the one-line form of older toolchains) is reported under the tool `cargo`.
 
 use std::sync::LazyLock;
 
@@ -33,7 +34,7 @@ static ARROW: LazyLock<Regex> =
 /// cargo's summaries of errors printed above.
 static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
     regex(
-        r"^(?:could not compile |could not document |aborting due to |test failed, to rerun pass |build failed|\d+ previous errors?\b|failed to compile )",
+        r"^(?:could not compile |could not document |aborting due to |test failed, to rerun pass |build failed|\d+ previous errors?\b|failed to compile |\d+ targets? failed:)",
     )
 });
 /// Lines that only cargo prints.
@@ -51,10 +52,12 @@ static LINT: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 static PANIC: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^thread '(?P<name>[^']*)' panicked at (?P<path>.+?):(?P<line>\d+):(?P<col>\d+):$")
+    regex(
+        r"^thread '(?P<name>[^']*)'(?: \(\d+\))? panicked at (?P<path>.+?):(?P<line>\d+):(?P<col>\d+):$",
+    )
 });
 static PANIC_OLD: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"^thread '(?P<name>[^']*)' panicked at '(?P<msg>.*)$"));
+    LazyLock::new(|| regex(r"^thread '(?P<name>[^']*)'(?: \(\d+\))? panicked at '(?P<msg>.*)$"));
 static PANIC_OLD_END: LazyLock<Regex> =
     LazyLock::new(|| regex(r"^(?P<msg>.*)', (?P<path>[^\s']+?):(?P<line>\d+):(?P<col>\d+)$"));
 
@@ -382,5 +385,21 @@ thread 'main' panicked at 'boom', src/main.rs:3:5",
         assert_eq!(old[0].help, ["left: `0`,", "right: `1`"]);
         assert_eq!(old[1].message, "boom");
         assert_eq!(old[1].path.as_deref(), Some("src/main.rs"));
+
+        // Rust 1.95, a package folder with a space.
+        let current = run(
+            "thread 'tests::splits_evenly' (27905) panicked at money core/src/lib.rs:26:9:
+assertion `left == right` failed: remainder goes to the first part",
+        );
+        assert_eq!(current.len(), 1, "{current:#?}");
+        assert_eq!(
+            (current[0].path.as_deref(), current[0].line),
+            (Some("money core/src/lib.rs"), Some(26))
+        );
+        assert!(
+            current[0]
+                .message
+                .starts_with("tests::splits_evenly: assertion")
+        );
     }
 }

@@ -1173,7 +1173,7 @@ fn every_comment_stays_under_the_services_size_limit_with_huge_imported_findings
         .find(|t| {
             t["comments"][0]["content"]
                 .as_str()
-                .is_some_and(|c| c.contains("lintall/L001"))
+                .is_some_and(|c| c.contains("`L001`"))
         })
         .expect("the huge finding is posted");
     assert_eq!(lint["threadContext"]["rightFileStart"]["line"], 21);

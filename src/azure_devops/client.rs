@@ -242,6 +242,7 @@ fn failure_to_error(failure: Failure, url: &Url, call: &Call) -> ApiError {
     match failure {
         Failure::InsecureHttp { url } => ApiError::InsecureHttp { url },
         Failure::Unreachable { host, detail } => ApiError::Unreachable { host, detail },
+        Failure::Certificate(problem) => ApiError::Certificate { problem },
         Failure::Setup { detail } => ApiError::Unreachable {
             host: url.host_str().unwrap_or_default().to_owned(),
             detail: format!("cannot set up the HTTP client: {detail}"),

@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use super::client::Scope;
+use crate::http::CertificateProblem;
 
 #[derive(Debug, Error)]
 pub enum ApiError {
@@ -53,6 +54,10 @@ pub enum ApiError {
         "cannot reach Azure DevOps at {host} ({detail}): check the collection URL, the network and the proxy settings"
     )]
     Unreachable { host: String, detail: String },
+
+    /// The server's certificate was refused (untrusted authority, expired, another host's).
+    #[error("{problem}")]
+    Certificate { problem: CertificateProblem },
 
     /// Plain http to a host that is not this machine.
     #[error(

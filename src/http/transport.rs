@@ -15,6 +15,7 @@ use reqwest::{Method, StatusCode};
 use url::Url;
 
 use super::backoff::{Jitter, RetryPolicy};
+use super::certificate::{self, CertificateProblem};
 use super::network::{self, NetworkSettings};
 use super::pause::{HostPauses, host_key};
 
@@ -113,6 +114,8 @@ pub enum Failure {
         status: Option<StatusCode>,
         detail: String,
     },
+    /// The server's certificate was refused; retrying would not change it.
+    Certificate(CertificateProblem),
     /// The HTTP client could not be set up.
     Setup { detail: String },
 }
@@ -228,6 +231,10 @@ impl Transport {
             {
                 Err(err) => {
                     tracing::debug!(method = %request.method, url = %shown_url, error = %error_text(&err), "request failed");
+                    let host_name = request.url.host_str().unwrap_or_default();
+                    if let Some(problem) = certificate::diagnose(&err, host_name) {
+                        return Err(Error::Transport(Failure::Certificate(problem)));
+                    }
                     // A connection that never opened sent nothing.
                     let connect = err.is_connect();
                     (error_text(&err), None, None, !connect, connect)

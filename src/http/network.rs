@@ -29,7 +29,7 @@ impl fmt::Debug for AgentProxy {
     }
 }
 
-/// Transport settings, read from the environment.
+/// Transport settings (read from the environment by [`crate::settings`]).
 #[derive(Debug, Clone)]
 pub struct NetworkSettings {
     pub allow_insecure_http: bool,
@@ -47,32 +47,6 @@ impl Default for NetworkSettings {
             agent_proxy: None,
             timeout: Duration::from_secs(30),
             max_wait: Duration::from_secs(120),
-        }
-    }
-}
-
-impl NetworkSettings {
-    pub fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let agent_proxy = var("AGENT_PROXYURL").map(|url| AgentProxy {
-            url,
-            username: var("AGENT_PROXYUSERNAME"),
-            password: var("AGENT_PROXYPASSWORD"),
-            bypass: var("AGENT_PROXYBYPASSLIST")
-                .and_then(|list| serde_json::from_str::<Vec<String>>(&list).ok())
-                .unwrap_or_default(),
-        });
-        let seconds = |name: &str, default: u64| {
-            var(name)
-                .and_then(|v| v.parse::<u64>().ok())
-                .map_or(Duration::from_secs(default), Duration::from_secs)
-        };
-        NetworkSettings {
-            allow_insecure_http: var("CODERABBIT_ALLOW_INSECURE_HTTP")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-            agent_proxy,
-            timeout: seconds("CODERABBIT_HTTP_TIMEOUT_SECS", 30),
-            max_wait: seconds("CODERABBIT_MAX_RETRY_WAIT_SECS", 120),
         }
     }
 }
@@ -144,20 +118,9 @@ pub fn build_client(
     builder.build()
 }
 
-/// The agent's proxy, unless a standard proxy variable is set (reqwest reads those itself,
-/// `NO_PROXY` included).
+/// The agent's proxy. The settings leave it out when a standard proxy variable is set, which
+/// reqwest reads itself (`NO_PROXY` included).
 fn agent_proxy(settings: &NetworkSettings) -> Option<reqwest::Proxy> {
-    let standard = [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ];
-    if standard.iter().any(|name| std::env::var_os(name).is_some()) {
-        return None;
-    }
     let agent = settings.agent_proxy.clone()?;
     let Ok(proxy_url) = Url::parse(&agent.url) else {
         tracing::warn!("AGENT_PROXYURL is not a URL; connecting without the agent's proxy");

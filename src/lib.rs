@@ -30,6 +30,7 @@ pub mod error;
 pub mod filter;
 pub mod finding;
 pub mod git;
+pub mod http;
 pub mod pipeline_log;
 pub mod publish;
 pub mod remediate;

@@ -1,20 +1,16 @@
-//! Transport, authentication and retries.
+//! The Azure DevOps side of a request: the collection's URLs, the credential, and what the
+//! service's answers mean (a 203 sign-in page is a rejected token, `TF401027` a missing
+//! permission, …). Sending, retrying and waiting are the shared [`crate::http`] transport's.
 
 use std::fmt;
-use std::hash::BuildHasher;
-use std::net::IpAddr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use reqwest::header::{
-    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER, USER_AGENT,
-};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::sync::Mutex;
+
+use crate::http::{self, Answer, Failure, NetworkSettings, Request, Transport, Verdict};
 
 use super::error::ApiError;
 
@@ -91,90 +87,10 @@ impl Credential {
     }
 }
 
-/// The agent's proxy (`AGENT_PROXYURL` and friends), used when the standard variables are unset.
-#[derive(Clone)]
-pub struct AgentProxy {
-    pub url: String,
-    pub username: Option<String>,
-    pub password: Option<String>,
-    /// Regular expressions of URLs that bypass the proxy (`AGENT_PROXYBYPASSLIST`, a JSON array).
-    pub bypass: Vec<String>,
-}
-
-impl fmt::Debug for AgentProxy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AgentProxy")
-            .field("url", &self.url)
-            .field("username", &self.username)
-            .field("password", &self.password.as_ref().map(|_| "***"))
-            .field("bypass", &self.bypass)
-            .finish()
-    }
-}
-
-/// Transport settings, read from the environment.
-#[derive(Debug, Clone)]
-pub struct NetworkSettings {
-    pub allow_insecure_http: bool,
-    pub agent_proxy: Option<AgentProxy>,
-    /// Timeout of one request, connection included.
-    pub timeout: Duration,
-    /// Most time spent waiting between retries of one request.
-    pub max_wait: Duration,
-}
-
-impl Default for NetworkSettings {
-    fn default() -> Self {
-        NetworkSettings {
-            allow_insecure_http: false,
-            agent_proxy: None,
-            timeout: Duration::from_secs(30),
-            max_wait: Duration::from_secs(120),
-        }
-    }
-}
-
-impl NetworkSettings {
-    pub fn from_env() -> Self {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let agent_proxy = var("AGENT_PROXYURL").map(|url| AgentProxy {
-            url,
-            username: var("AGENT_PROXYUSERNAME"),
-            password: var("AGENT_PROXYPASSWORD"),
-            bypass: var("AGENT_PROXYBYPASSLIST")
-                .and_then(|list| serde_json::from_str::<Vec<String>>(&list).ok())
-                .unwrap_or_default(),
-        });
-        let seconds = |name: &str, default: u64| {
-            var(name)
-                .and_then(|v| v.parse::<u64>().ok())
-                .map_or(Duration::from_secs(default), Duration::from_secs)
-        };
-        NetworkSettings {
-            allow_insecure_http: var("CODERABBIT_ALLOW_INSECURE_HTTP")
-                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
-            agent_proxy,
-            timeout: seconds("CODERABBIT_HTTP_TIMEOUT_SECS", 30),
-            max_wait: seconds("CODERABBIT_MAX_RETRY_WAIT_SECS", 120),
-        }
-    }
-}
-
-/// A response body with the headers the caller may need.
-struct Answer {
-    body: Vec<u8>,
-}
-
 /// The REST client for one collection (`SYSTEM_COLLECTIONURI`).
 pub struct Client {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
-    authorization: HeaderValue,
-    settings: NetworkSettings,
-    /// Set from `X-RateLimit-Delay`: no request starts before this instant.
-    pause_until: Arc<Mutex<Option<Instant>>>,
-    requests: AtomicUsize,
-    jitter_seed: AtomicU64,
 }
 
 impl fmt::Debug for Client {
@@ -182,15 +98,6 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base", &self.base.as_str())
             .finish_non_exhaustive()
-    }
-}
-
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
     }
 }
 
@@ -214,50 +121,35 @@ impl Client {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        if base.scheme() == "http" && !is_loopback(&base) && !settings.allow_insecure_http {
+        if !http::may_carry_credentials(&base, settings.allow_insecure_http) {
             return Err(ApiError::InsecureHttp {
-                url: base.to_string(),
+                url: http::loggable(&base),
             });
         }
         let mut authorization = HeaderValue::from_str(&credential.header_value())
             .map_err(|_| ApiError::TokenRejected { scope: Scope::Code })?;
         authorization.set_sensitive(true);
         let mut headers = HeaderMap::new();
+        headers.insert(AUTHORIZATION, authorization);
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        // Without it, a rejected credential is answered with a redirect to a sign-in page.
         headers.insert(
             "X-TFS-FedAuthRedirect",
             HeaderValue::from_static("Suppress"),
         );
-        headers.insert(
-            USER_AGENT,
-            HeaderValue::from_static(concat!("coderabbit-agent/", env!("CARGO_PKG_VERSION"))),
-        );
-        let mut builder = reqwest::Client::builder()
-            .default_headers(headers)
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(15)))
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(proxy) = agent_proxy(&settings) {
-            builder = builder.proxy(proxy);
-        }
-        let http = builder.build().map_err(|e| ApiError::Unreachable {
-            host: base.host_str().unwrap_or_default().to_owned(),
-            detail: format!("cannot set up the HTTP client: {e}"),
+        let transport = Transport::new(&settings, headers).map_err(|failure| {
+            failure_to_error(
+                failure,
+                &base,
+                &Call::new("reach", "the service", Scope::Code),
+            )
         })?;
-        Ok(Client {
-            http,
-            base,
-            authorization,
-            settings,
-            pause_until: Arc::new(Mutex::new(None)),
-            requests: AtomicUsize::new(0),
-            jitter_seed: AtomicU64::new(0),
-        })
+        Ok(Client { transport, base })
     }
 
     /// Number of HTTP requests sent so far (retries included).
     pub fn requests_sent(&self) -> usize {
-        self.requests.load(Ordering::Relaxed)
+        self.transport.requests_sent()
     }
 
     /// The collection URL, ending in `/`.
@@ -281,18 +173,16 @@ impl Client {
     }
 
     pub async fn get<T: DeserializeOwned>(&self, url: Url, call: &Call) -> Result<T, ApiError> {
-        let answer = self
-            .execute(Method::GET, url, None, "application/json", call, true)
-            .await?;
-        parse(&answer.body, call)
+        let body = self.send(Request::new(Method::GET, url), call).await?;
+        parse(&body, call)
     }
 
     /// A GET whose answer is plain text (build logs).
     pub async fn get_text(&self, url: Url, call: &Call) -> Result<String, ApiError> {
-        let answer = self
-            .execute(Method::GET, url, None, "text/plain", call, true)
-            .await?;
-        Ok(String::from_utf8_lossy(&answer.body).into_owned())
+        let request =
+            Request::new(Method::GET, url).header(ACCEPT, HeaderValue::from_static("text/plain"));
+        let body = self.send(request, call).await?;
+        Ok(String::from_utf8_lossy(&body).into_owned())
     }
 
     pub async fn post<B: Serialize, T: DeserializeOwned>(
@@ -302,7 +192,8 @@ impl Client {
         call: &Call,
     ) -> Result<T, ApiError> {
         // A POST creates something: retried only where the service cannot have acted.
-        self.send_json(Method::POST, url, body, call, false).await
+        self.send_json(Request::new(Method::POST, url), body, call)
+            .await
     }
 
     pub async fn patch<B: Serialize, T: DeserializeOwned>(
@@ -312,210 +203,82 @@ impl Client {
         call: &Call,
     ) -> Result<T, ApiError> {
         // A PATCH that sets a field to a value is idempotent: retrying it is safe.
-        self.send_json(Method::PATCH, url, body, call, true).await
+        self.send_json(
+            Request::new(Method::PATCH, url).idempotent(true),
+            body,
+            call,
+        )
+        .await
     }
 
     async fn send_json<B: Serialize, T: DeserializeOwned>(
         &self,
-        method: Method,
-        url: Url,
+        request: Request,
         body: &B,
         call: &Call,
-        idempotent: bool,
     ) -> Result<T, ApiError> {
         let bytes = serde_json::to_vec(body).map_err(|e| unexpected(0, call, e.to_string()))?;
-        let answer = self
-            .execute(
-                method,
-                url,
-                Some(bytes),
-                "application/json",
-                call,
-                idempotent,
-            )
-            .await?;
-        parse(&answer.body, call)
+        let answer = self.send(request.json(bytes), call).await?;
+        parse(&answer, call)
     }
 
-    async fn wait_for_pause(&self) {
-        let until = *self.pause_until.lock().await;
-        if let Some(until) = until {
-            let now = Instant::now();
-            if until > now {
-                tokio::time::sleep(until - now).await;
-            }
+    /// Sends through the transport, with Azure DevOps' reading of the answers.
+    async fn send(&self, request: Request, call: &Call) -> Result<Vec<u8>, ApiError> {
+        let url = request.url.clone();
+        match self
+            .transport
+            .send(request, |answer| classify(answer, call))
+            .await
+        {
+            Ok(answer) => Ok(answer.body),
+            Err(http::Error::Service(err)) => Err(err),
+            Err(http::Error::Transport(failure)) => Err(failure_to_error(failure, &url, call)),
         }
-    }
-
-    fn jitter(&self, base: Duration) -> Duration {
-        let n = self.jitter_seed.fetch_add(1, Ordering::Relaxed);
-        let random = std::collections::hash_map::RandomState::new().hash_one(n);
-        // Between half and all of `base` ("equal jitter").
-        let fraction = 0.5 + (random % 1000) as f64 / 2000.0;
-        base.mul_f64(fraction)
-    }
-
-    async fn execute(
-        &self,
-        method: Method,
-        url: Url,
-        body: Option<Vec<u8>>,
-        accept: &'static str,
-        call: &Call,
-        idempotent: bool,
-    ) -> Result<Answer, ApiError> {
-        let mut waited = Duration::ZERO;
-        let mut attempt: u32 = 0;
-        let host = url.host_str().unwrap_or_default().to_owned();
-        loop {
-            attempt += 1;
-            self.wait_for_pause().await;
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .header(AUTHORIZATION, self.authorization.clone())
-                .header(ACCEPT, accept);
-            if let Some(bytes) = &body {
-                request = request
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(bytes.clone());
-            }
-            self.requests.fetch_add(1, Ordering::Relaxed);
-            let started = Instant::now();
-            let outcome = request.send().await;
-            let (retry, detail, retry_after) = match outcome {
-                Err(err) => {
-                    tracing::debug!(%method, url = %url, error = %err, "request failed");
-                    // A connection that never opened sent nothing: always safe to retry.
-                    let retry = err.is_connect() || idempotent;
-                    if !retry {
-                        return Err(ApiError::Unexpected {
-                            status: 0,
-                            resource: call.resource.clone(),
-                            detail: format!(
-                                "the connection failed during the request ({})",
-                                error_text(&err)
-                            ),
-                        });
-                    }
-                    (true, error_text(&err), None)
-                }
-                Ok(response) => {
-                    let status = response.status();
-                    tracing::debug!(%method, url = %url, status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request");
-                    if let Some(delay) = header_secs(response.headers(), "x-ratelimit-delay") {
-                        let delay = delay.min(Duration::from_secs(30));
-                        tracing::info!(
-                            delay_ms = delay.as_millis() as u64,
-                            "Azure DevOps asks the agent to slow down"
-                        );
-                        *self.pause_until.lock().await = Some(Instant::now() + delay);
-                    }
-                    let retry_after = header_secs(response.headers(), RETRY_AFTER.as_str());
-                    let content_type = response
-                        .headers()
-                        .get(CONTENT_TYPE)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or_default()
-                        .to_ascii_lowercase();
-                    let bytes = match response.bytes().await {
-                        Ok(b) => b.to_vec(),
-                        Err(err) if idempotent => {
-                            if let Some(wait) = self.next_wait(attempt, None, waited) {
-                                waited += wait;
-                                tokio::time::sleep(wait).await;
-                                continue;
-                            }
-                            return Err(exhausted(call, error_text(&err), waited));
-                        }
-                        Err(err) => {
-                            return Err(unexpected(status.as_u16(), call, error_text(&err)));
-                        }
-                    };
-                    match classify(status, &content_type, &bytes, call, idempotent) {
-                        Classified::Done => return Ok(Answer { body: bytes }),
-                        Classified::Fail(err) => return Err(err),
-                        Classified::Retry(detail) => (true, detail, retry_after),
-                    }
-                }
-            };
-            debug_assert!(retry);
-            match self.next_wait(attempt, retry_after, waited) {
-                Some(wait) => {
-                    tracing::info!(attempt, wait_ms = wait.as_millis() as u64, reason = %detail, "retrying {}", call.resource);
-                    waited += wait;
-                    tokio::time::sleep(wait).await;
-                }
-                None if detail.starts_with("cannot connect") || detail.contains("connect") => {
-                    return Err(ApiError::Unreachable { host, detail });
-                }
-                None => return Err(exhausted(call, detail, waited)),
-            }
-        }
-    }
-
-    /// How long to wait before attempt `attempt + 1`, or `None` when the budget is spent.
-    fn next_wait(
-        &self,
-        attempt: u32,
-        retry_after: Option<Duration>,
-        waited: Duration,
-    ) -> Option<Duration> {
-        const MAX_ATTEMPTS: u32 = 8;
-        if attempt >= MAX_ATTEMPTS {
-            return None;
-        }
-        let backoff = Duration::from_millis(250u64.saturating_mul(1 << attempt.min(6)))
-            .min(Duration::from_secs(10));
-        let wait = match retry_after {
-            Some(server) => server.max(Duration::from_millis(50)),
-            None => self.jitter(backoff),
-        };
-        (waited + wait <= self.settings.max_wait).then_some(wait)
     }
 }
 
-enum Classified {
-    Done,
-    Retry(String),
-    Fail(ApiError),
+/// A network failure, in the words of an Azure DevOps user.
+fn failure_to_error(failure: Failure, url: &Url, call: &Call) -> ApiError {
+    match failure {
+        Failure::InsecureHttp { url } => ApiError::InsecureHttp { url },
+        Failure::Unreachable { host, detail } => ApiError::Unreachable { host, detail },
+        Failure::Certificate(problem) => ApiError::Certificate { problem },
+        Failure::Setup { detail } => ApiError::Unreachable {
+            host: url.host_str().unwrap_or_default().to_owned(),
+            detail: format!("cannot set up the HTTP client: {detail}"),
+        },
+        Failure::Exhausted { detail, waited } => ApiError::Exhausted {
+            resource: call.resource.clone(),
+            detail,
+            waited_secs: waited.as_secs(),
+        },
+        Failure::Ambiguous { status, detail } => ApiError::Ambiguous {
+            action: call.action,
+            resource: call.resource.clone(),
+            detail: match status {
+                Some(_) => detail,
+                None => format!("the connection failed during the request ({detail})"),
+            },
+        },
+    }
 }
 
-fn classify(
-    status: StatusCode,
-    content_type: &str,
-    body: &[u8],
-    call: &Call,
-    idempotent: bool,
-) -> Classified {
-    let looks_html = content_type.contains("text/html")
-        || body
-            .iter()
-            .skip_while(|b| b.is_ascii_whitespace())
-            .take(15)
-            .copied()
-            .collect::<Vec<u8>>()
-            .to_ascii_lowercase()
-            .starts_with(b"<!doctype html")
-        || body
-            .iter()
-            .skip_while(|b| b.is_ascii_whitespace())
-            .take(5)
-            .copied()
-            .collect::<Vec<u8>>()
-            .to_ascii_lowercase()
-            .starts_with(b"<html");
+/// Azure DevOps' reading of an answer: the classification hook the transport calls.
+fn classify(answer: &Answer, call: &Call) -> Verdict<ApiError> {
+    let status = answer.status;
+    let body = &answer.body[..];
+    let looks_html = answer.content_type().contains("text/html") || starts_like_html(body);
     let message = service_message(body);
     if message.contains("TF401027") {
-        return Classified::Fail(forbidden(call, &message));
+        return Verdict::Fail(forbidden(call, &message));
     }
     match status.as_u16() {
-        203 => Classified::Fail(ApiError::TokenRejected { scope: call.scope }),
-        200..=299 if looks_html => Classified::Fail(ApiError::TokenRejected { scope: call.scope }),
-        200..=299 => Classified::Done,
-        401 => Classified::Fail(ApiError::TokenRejected { scope: call.scope }),
-        403 => Classified::Fail(forbidden(call, &message)),
-        404 => Classified::Fail(ApiError::NotFound {
+        203 => Verdict::Fail(ApiError::TokenRejected { scope: call.scope }),
+        200..=299 if looks_html => Verdict::Fail(ApiError::TokenRejected { scope: call.scope }),
+        200..=299 => Verdict::Done,
+        401 => Verdict::Fail(ApiError::TokenRejected { scope: call.scope }),
+        403 => Verdict::Fail(forbidden(call, &message)),
+        404 => Verdict::Fail(ApiError::NotFound {
             resource: call.resource.clone(),
             detail: if message.is_empty() {
                 "404".to_owned()
@@ -523,13 +286,11 @@ fn classify(
                 message
             },
         }),
-        429 => Classified::Retry(format!("429 Too Many Requests{}", with_message(&message))),
-        503 => Classified::Retry(format!("503 Service Unavailable{}", with_message(&message))),
-        500 | 502 | 504 if idempotent => {
-            Classified::Retry(format!("{status}{}", with_message(&message)))
-        }
-        _ if looks_html => Classified::Fail(ApiError::TokenRejected { scope: call.scope }),
-        code => Classified::Fail(unexpected(
+        429 => Verdict::Refused(format!("429 Too Many Requests{}", with_message(&message))),
+        503 => Verdict::Refused(format!("503 Service Unavailable{}", with_message(&message))),
+        500 | 502 | 504 => Verdict::Transient(format!("{status}{}", with_message(&message))),
+        _ if looks_html => Verdict::Fail(ApiError::TokenRejected { scope: call.scope }),
+        code => Verdict::Fail(unexpected(
             code,
             call,
             if message.is_empty() {
@@ -539,6 +300,17 @@ fn classify(
             },
         )),
     }
+}
+
+/// A body that opens like an HTML page (`<!DOCTYPE html` or `<html`): a sign-in page.
+fn starts_like_html(body: &[u8]) -> bool {
+    let start: Vec<u8> = body
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(14)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    start.starts_with(b"<!doctype html") || start.starts_with(b"<html")
 }
 
 fn with_message(message: &str) -> String {
@@ -578,37 +350,6 @@ fn unexpected(status: u16, call: &Call, detail: String) -> ApiError {
     }
 }
 
-fn exhausted(call: &Call, detail: String, waited: Duration) -> ApiError {
-    ApiError::Exhausted {
-        resource: call.resource.clone(),
-        detail,
-        waited_secs: waited.as_secs(),
-    }
-}
-
-fn error_text(err: &reqwest::Error) -> String {
-    let mut text = if err.is_timeout() {
-        "timed out".to_owned()
-    } else if err.is_connect() {
-        "cannot connect".to_owned()
-    } else {
-        "connection error".to_owned()
-    };
-    let mut source = std::error::Error::source(err);
-    while let Some(inner) = source {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    text
-}
-
-fn header_secs(headers: &HeaderMap, name: &str) -> Option<Duration> {
-    let value = headers.get(name)?.to_str().ok()?.trim();
-    let secs: f64 = value.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)))
-}
-
 fn parse<T: DeserializeOwned>(body: &[u8], call: &Call) -> Result<T, ApiError> {
     let body = if body.is_empty() { &b"null"[..] } else { body };
     serde_json::from_slice(body).map_err(|e| ApiError::Unexpected {
@@ -616,43 +357,6 @@ fn parse<T: DeserializeOwned>(body: &[u8], call: &Call) -> Result<T, ApiError> {
         resource: call.resource.clone(),
         detail: format!("the answer is not what the 7.1 API describes ({e})"),
     })
-}
-
-fn agent_proxy(settings: &NetworkSettings) -> Option<reqwest::Proxy> {
-    let standard = [
-        "HTTPS_PROXY",
-        "https_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ];
-    if standard.iter().any(|name| std::env::var_os(name).is_some()) {
-        return None; // reqwest reads these itself, NO_PROXY included.
-    }
-    let agent = settings.agent_proxy.clone()?;
-    let Ok(proxy_url) = Url::parse(&agent.url) else {
-        tracing::warn!("AGENT_PROXYURL is not a URL; connecting without the agent's proxy");
-        return None;
-    };
-    let bypass: Vec<regex::Regex> = agent
-        .bypass
-        .iter()
-        .filter_map(|p| regex::Regex::new(p).ok())
-        .collect();
-    let target = proxy_url.clone();
-    let mut proxy = reqwest::Proxy::custom(move |url| {
-        // As the agent does: only the bypass list goes direct.
-        if bypass.iter().any(|re| re.is_match(url.as_str())) {
-            None
-        } else {
-            Some(target.clone())
-        }
-    });
-    if let Some(user) = &agent.username {
-        proxy = proxy.basic_auth(user, agent.password.as_deref().unwrap_or_default());
-    }
-    Some(proxy)
 }
 
 /// Percent-encodes one path segment (project and repository names may hold spaces).
@@ -729,66 +433,95 @@ mod tests {
         assert!(!format!("{:?}", Credential::Pat("abc".into())).contains("abc"));
     }
 
+    fn answer(status: u16, content_type: &str, body: &[u8]) -> Answer {
+        let mut headers = HeaderMap::new();
+        if !content_type.is_empty() {
+            headers.insert(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_str(content_type).unwrap(),
+            );
+        }
+        Answer {
+            status: reqwest::StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: body.to_vec(),
+        }
+    }
+
     #[test]
     fn answers_become_typed_errors() {
         let c = call();
+        let verdict =
+            |status, content_type, body: &[u8]| classify(&answer(status, content_type, body), &c);
         assert!(matches!(
-            classify(
-                StatusCode::from_u16(203).unwrap(),
-                "text/html",
-                b"<html>",
-                &c,
-                true
-            ),
-            Classified::Fail(ApiError::TokenRejected { .. })
+            verdict(203, "text/html", b"<html>"),
+            Verdict::Fail(ApiError::TokenRejected { .. })
         ));
         assert!(matches!(
-            classify(
-                StatusCode::OK,
-                "text/html; charset=utf-8",
-                b"<!DOCTYPE html><html>",
-                &c,
-                true
-            ),
-            Classified::Fail(ApiError::TokenRejected { .. })
+            verdict(200, "text/html; charset=utf-8", b"<!DOCTYPE html><html>"),
+            Verdict::Fail(ApiError::TokenRejected { .. })
         ));
         assert!(matches!(
-            classify(
-                StatusCode::UNAUTHORIZED,
-                "application/json",
-                b"{}",
-                &c,
-                true
-            ),
-            Classified::Fail(ApiError::TokenRejected { .. })
+            verdict(200, "", b"  <HTML><body>sign in"),
+            Verdict::Fail(ApiError::TokenRejected { .. })
+        ));
+        assert!(matches!(
+            verdict(401, "application/json", b"{}"),
+            Verdict::Fail(ApiError::TokenRejected { .. })
         ));
         let tf = br#"{"message":"TF401027: You need the Git 'PullRequestContribute' permission to perform this action."}"#;
-        match classify(StatusCode::FORBIDDEN, "application/json", tf, &c, false) {
-            Classified::Fail(err @ ApiError::Forbidden { .. }) => {
+        match verdict(403, "application/json", tf) {
+            Verdict::Fail(err @ ApiError::Forbidden { .. }) => {
                 assert!(err.to_string().contains("PullRequestContribute"))
             }
             _ => panic!("expected Forbidden"),
         }
         assert!(matches!(
-            classify(StatusCode::NOT_FOUND, "application/json", b"{}", &c, true),
-            Classified::Fail(ApiError::NotFound { .. })
+            verdict(404, "application/json", b"{}"),
+            Verdict::Fail(ApiError::NotFound { .. })
+        ));
+        // Refused: the service did not act, so even a POST may be sent again.
+        assert!(matches!(verdict(429, "", b""), Verdict::Refused(_)));
+        assert!(matches!(verdict(503, "", b""), Verdict::Refused(_)));
+        // Transient: it may have acted; the transport decides by the request's idempotency.
+        for status in [500, 502, 504] {
+            assert!(matches!(verdict(status, "", b""), Verdict::Transient(_)));
+        }
+        assert!(matches!(
+            verdict(409, "application/json", br#"{"message":"conflict"}"#),
+            Verdict::Fail(ApiError::Unexpected { status: 409, .. })
         ));
         assert!(matches!(
-            classify(StatusCode::TOO_MANY_REQUESTS, "", b"", &c, false),
-            Classified::Retry(_)
+            verdict(200, "application/json", b"{}"),
+            Verdict::Done
         ));
-        assert!(matches!(
-            classify(StatusCode::INTERNAL_SERVER_ERROR, "", b"", &c, true),
-            Classified::Retry(_)
-        ));
-        assert!(matches!(
-            classify(StatusCode::INTERNAL_SERVER_ERROR, "", b"", &c, false),
-            Classified::Fail(_)
-        ));
-        assert!(matches!(
-            classify(StatusCode::OK, "application/json", b"{}", &c, true),
-            Classified::Done
-        ));
+    }
+
+    #[test]
+    fn a_write_the_service_may_have_applied_is_ambiguous() {
+        let url = Url::parse("https://dev.azure.com/org/").unwrap();
+        let post = Call::new("comment on", "pull request 1", Scope::Code);
+        let err = failure_to_error(
+            Failure::Ambiguous {
+                status: None,
+                detail: "connection reset".into(),
+            },
+            &url,
+            &post,
+        );
+        assert!(err.is_ambiguous());
+        let text = err.to_string();
+        assert!(text.contains("comment on pull request 1"), "{text}");
+        assert!(text.contains("may or may not have been applied"), "{text}");
+        let exhausted = failure_to_error(
+            Failure::Exhausted {
+                detail: "429".into(),
+                waited: std::time::Duration::from_secs(20),
+            },
+            &url,
+            &post,
+        );
+        assert!(exhausted.to_string().contains("20 s"));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use super::client::Scope;
+use crate::http::CertificateProblem;
 
 #[derive(Debug, Error)]
 pub enum ApiError {
@@ -37,11 +38,26 @@ pub enum ApiError {
         waited_secs: u64,
     },
 
+    /// A write whose fate is unknown: the connection broke or the service failed after the
+    /// request was sent, so it may or may not have been applied.
+    #[error(
+        "Azure DevOps did not confirm the request to {action} {resource} ({detail}); it may or may not have been applied — re-run the job, which picks up what is already there"
+    )]
+    Ambiguous {
+        action: &'static str,
+        resource: String,
+        detail: String,
+    },
+
     /// The service could not be reached.
     #[error(
         "cannot reach Azure DevOps at {host} ({detail}): check the collection URL, the network and the proxy settings"
     )]
     Unreachable { host: String, detail: String },
+
+    /// The server's certificate was refused (untrusted authority, expired, another host's).
+    #[error("{problem}")]
+    Certificate { problem: CertificateProblem },
 
     /// Plain http to a host that is not this machine.
     #[error(
@@ -71,6 +87,7 @@ impl ApiError {
         matches!(
             self,
             ApiError::Exhausted { .. }
+                | ApiError::Ambiguous { .. }
                 | ApiError::Unexpected {
                     status: 500..=599,
                     ..

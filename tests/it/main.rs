@@ -7,6 +7,7 @@ mod emulator;
 mod support;
 
 mod azure_publish;
+mod certificates;
 mod cli;
 mod config_schema;
 mod diff_matches_git;

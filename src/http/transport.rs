@@ -29,6 +29,9 @@ pub struct Request {
     /// Whether sending it twice does no more than sending it once. Requests that are not are
     /// retried only when the server cannot have acted on them.
     pub idempotent: bool,
+    /// The time one attempt may take, when it differs from the transport's (a language model
+    /// may think for longer than a REST call should take).
+    pub timeout: Option<Duration>,
 }
 
 impl Request {
@@ -41,6 +44,7 @@ impl Request {
             headers: HeaderMap::new(),
             body: None,
             idempotent,
+            timeout: None,
         }
     }
 
@@ -54,6 +58,12 @@ impl Request {
         self.headers
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         self.body = Some(body);
+        self
+    }
+
+    /// The time one attempt may take, instead of the transport's.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
         self
     }
 
@@ -310,6 +320,9 @@ impl Transport {
         if let Some(body) = &request.body {
             builder = builder.body(body.clone());
         }
+        if let Some(timeout) = request.timeout {
+            builder = builder.timeout(timeout);
+        }
         let response = builder.send().await?;
         let status = response.status();
         let headers = response.headers().clone();
@@ -367,6 +380,14 @@ mod tests {
 
     impl Server {
         async fn start(script: impl Fn(usize) -> String + Send + Sync + 'static) -> Server {
+            Self::start_slow(Duration::ZERO, script).await
+        }
+
+        /// A server that takes `delay` to answer each request.
+        async fn start_slow(
+            delay: Duration,
+            script: impl Fn(usize) -> String + Send + Sync + 'static,
+        ) -> Server {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = Url::parse(&format!("http://{}/", listener.local_addr().unwrap())).unwrap();
             let arrivals = Arc::new(Mutex::new(Vec::new()));
@@ -404,6 +425,7 @@ mod tests {
                             seen.push((Instant::now(), head.clone()));
                             seen.len() - 1
                         };
+                        tokio::time::sleep(delay).await;
                         let _ = stream.write_all(script(index).as_bytes()).await;
                         let _ = stream.shutdown().await;
                     });
@@ -605,6 +627,28 @@ mod tests {
         }
         assert!(start.elapsed() < Duration::from_secs(2));
         assert_eq!(server.arrivals().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_request_may_take_longer_than_the_transports_timeout() {
+        let server = Server::start_slow(Duration::from_millis(600), |_| reply("200 OK", "")).await;
+        let settings = NetworkSettings {
+            timeout: Duration::from_millis(300),
+            ..NetworkSettings::default()
+        };
+        let t = Transport::new(&settings, HeaderMap::new())
+            .unwrap()
+            .with_policy(RetryPolicy {
+                max_attempts: 1,
+                ..RetryPolicy::default()
+            });
+        let quick = Request::new(Method::GET, server.url.clone());
+        assert!(matches!(
+            t.send(quick, plain).await,
+            Err(Error::Transport(Failure::Exhausted { .. }))
+        ));
+        let patient = Request::new(Method::GET, server.url.clone()).timeout(Duration::from_secs(5));
+        assert!(t.send(patient, plain).await.is_ok());
     }
 
     #[tokio::test]

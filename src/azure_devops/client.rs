@@ -287,8 +287,10 @@ fn classify(answer: &Answer, call: &Call) -> Verdict<ApiError> {
             },
         }),
         429 => Verdict::Refused(format!("429 Too Many Requests{}", with_message(&message))),
-        503 => Verdict::Refused(format!("503 Service Unavailable{}", with_message(&message))),
-        500 | 502 | 504 => Verdict::Transient(format!("{status}{}", with_message(&message))),
+        // Only a 429 is certain to come before the service acted: a 503 can come from a front
+        // end after the write was stored, so a create it answers is looked for before it is
+        // sent again.
+        500 | 502 | 503 | 504 => Verdict::Transient(format!("{status}{}", with_message(&message))),
         _ if looks_html => Verdict::Fail(ApiError::TokenRejected { scope: call.scope }),
         code => Verdict::Fail(unexpected(
             code,
@@ -482,7 +484,7 @@ mod tests {
         ));
         // Refused: the service did not act, so even a POST may be sent again.
         assert!(matches!(verdict(429, "", b""), Verdict::Refused(_)));
-        assert!(matches!(verdict(503, "", b""), Verdict::Refused(_)));
+        assert!(matches!(verdict(503, "", b""), Verdict::Transient(_)));
         // Transient: it may have acted; the transport decides by the request's idempotency.
         for status in [500, 502, 504] {
             assert!(matches!(verdict(status, "", b""), Verdict::Transient(_)));

@@ -1071,10 +1071,6 @@ fn a_thread_post_whose_connection_dropped_before_storing_is_posted_once() {
 }
 
 #[test]
-#[ignore = "agent bug: the REST client (src/azure_devops/client.rs, request loop) retries a POST \
-            that was answered 5xx without checking whether the service stored it, so a thread \
-            stored before its 503 is created again; the publisher's look-before-rewrite \
-            (is_ambiguous) only runs after the client's own retries"]
 fn a_thread_post_stored_then_answered_503_is_posted_once() {
     thread_posts_suffer(WriteFault::AppliedThenStatus(503));
 }

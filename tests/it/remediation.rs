@@ -634,9 +634,6 @@ fn a_remediation_post_whose_connection_dropped_is_posted_once() {
 }
 
 #[test]
-#[ignore = "agent bug: the REST client (src/azure_devops/client.rs, request loop) retries a POST \
-            answered 5xx without checking whether the service stored it, so a remediation thread \
-            stored before its 503 is created again (four copies of the src/app.rs thread)"]
 fn a_remediation_post_stored_then_answered_503_is_posted_once() {
     remediation_posts_suffer(WriteFault::AppliedThenStatus(503));
 }

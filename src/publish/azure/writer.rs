@@ -23,6 +23,14 @@ use crate::finding::Finding;
 use super::reconcile::{Existing, Kind, plan_kind, recognise};
 use super::threads::{Anchor, LineLengths, inline_thread};
 
+/// How many times a create whose answer was lost is looked for and, if missing, posted again.
+const AMBIGUOUS_ROUNDS: u32 = 3;
+
+/// The pause before looking again: the service may still be finishing the write.
+fn ambiguous_pause(round: u32) -> std::time::Duration {
+    std::time::Duration::from_millis(250 * u64::from(round))
+}
+
 /// What happened to the single thread of a kind (a summary).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SingleChange {
@@ -160,41 +168,53 @@ impl<'a> ThreadWriter<'a> {
         })
     }
 
-    /// Posts `threads` (fingerprint, thread) concurrently; creates whose answer was lost are
-    /// checked against a fresh listing before they are posted again.
+    /// Posts `threads` (fingerprint, thread) concurrently. Creates whose answer was lost (the
+    /// service may have stored them) are never simply repeated: after a pause the threads are
+    /// listed again and only what is still missing is posted, for a few rounds.
     async fn create_all(
         &self,
         kind: Kind,
         threads: Vec<(&str, GitPullRequestCommentThread)>,
     ) -> Result<(), ApiError> {
         let api = self.api;
-        let results: Vec<_> = stream::iter(threads)
-            .map(|(fingerprint, thread)| async move {
-                let result = api.create_thread(&thread).await.map(|_| ());
-                (fingerprint, thread, result)
-            })
-            .buffer_unordered(self.concurrency)
-            .collect()
-            .await;
-        let mut retry = Vec::new();
-        for (fingerprint, thread, result) in results {
-            match result {
-                Ok(()) => {}
-                Err(err) if err.is_ambiguous() => retry.push((fingerprint, thread)),
-                Err(err) => return Err(err),
+        let mut pending = threads;
+        let mut round = 0u32;
+        loop {
+            let results: Vec<_> = stream::iter(pending)
+                .map(|(fingerprint, thread)| async move {
+                    let result = api.create_thread(&thread).await.map(|_| ());
+                    (fingerprint, thread, result)
+                })
+                .buffer_unordered(self.concurrency)
+                .collect()
+                .await;
+            let mut unsure = Vec::new();
+            let mut last_error = None;
+            for (fingerprint, thread, result) in results {
+                match result {
+                    Ok(()) => {}
+                    Err(err) if err.is_ambiguous() => {
+                        unsure.push((fingerprint, thread));
+                        last_error = Some(err);
+                    }
+                    Err(err) => return Err(err),
+                }
             }
-        }
-        if retry.is_empty() {
-            return Ok(());
-        }
-        // The service may have stored some of them before failing: look before writing again.
-        let there = self.fingerprints_now(kind).await?;
-        for (fingerprint, thread) in retry {
-            if !there.contains(fingerprint) {
-                api.create_thread(&thread).await?;
+            let Some(last_error) = last_error else {
+                return Ok(());
+            };
+            round += 1;
+            if round > AMBIGUOUS_ROUNDS {
+                return Err(last_error);
             }
+            tokio::time::sleep(ambiguous_pause(round)).await;
+            // The service may have stored some of them before failing: look before writing again.
+            let there = self.fingerprints_now(kind).await?;
+            pending = unsure
+                .into_iter()
+                .filter(|(fingerprint, _)| !there.contains(*fingerprint))
+                .collect();
         }
-        Ok(())
     }
 
     async fn fingerprints_now(&self, kind: Kind) -> Result<HashSet<String>, ApiError> {
@@ -273,52 +293,56 @@ impl<'a> ThreadWriter<'a> {
             .map(|e| (e.id, ThreadStatus::Closed))
             .collect();
         self.set_statuses(extra).await?;
-        let change = match copies.first() {
-            Some(existing) => {
-                let mut change = SingleChange::Unchanged;
-                if existing.content.as_deref() != Some(content.as_str())
-                    && let Some(comment) = existing.comment_id
-                {
-                    self.api.edit_comment(existing.id, comment, content).await?;
-                    change = SingleChange::Edited;
+        let change =
+            match copies.first() {
+                Some(existing) => {
+                    let mut change = SingleChange::Unchanged;
+                    if existing.content.as_deref() != Some(content.as_str())
+                        && let Some(comment) = existing.comment_id
+                    {
+                        self.api.edit_comment(existing.id, comment, content).await?;
+                        change = SingleChange::Edited;
+                    }
+                    if !existing.has_properties(&properties) {
+                        self.api
+                            .set_thread_properties(existing.id, properties)
+                            .await?;
+                        change = SingleChange::Edited;
+                    }
+                    if let Some(status) = status.filter(|s| *s != existing.status) {
+                        self.api.set_thread_status(existing.id, status).await?;
+                        change = SingleChange::Edited;
+                    }
+                    change
                 }
-                if !existing.has_properties(&properties) {
-                    self.api
-                        .set_thread_properties(existing.id, properties)
-                        .await?;
-                    change = SingleChange::Edited;
-                }
-                if let Some(status) = status.filter(|s| *s != existing.status) {
-                    self.api.set_thread_status(existing.id, status).await?;
-                    change = SingleChange::Edited;
-                }
-                change
-            }
-            None => {
-                let thread = new_thread(content, properties);
-                match self.api.create_thread(&thread).await {
-                    Ok(_) => {}
-                    Err(err) if err.is_ambiguous() => {
-                        let there =
-                            self.api
-                                .threads()
-                                .await?
-                                .iter()
-                                .filter_map(recognise)
-                                .any(|e| {
-                                    e.kind == kind
-                                        && fingerprint
-                                            .is_none_or(|fp| e.fingerprint.as_deref() == Some(fp))
-                                });
-                        if !there {
-                            self.api.create_thread(&thread).await?;
+                None => {
+                    let thread = new_thread(content, properties);
+                    let mut round = 0u32;
+                    loop {
+                        match self.api.create_thread(&thread).await {
+                            Ok(_) => break,
+                            Err(err) if err.is_ambiguous() && round < AMBIGUOUS_ROUNDS => {
+                                round += 1;
+                                tokio::time::sleep(ambiguous_pause(round)).await;
+                                let there =
+                                    self.api.threads().await?.iter().filter_map(recognise).any(
+                                        |e| {
+                                            e.kind == kind
+                                                && fingerprint.is_none_or(|fp| {
+                                                    e.fingerprint.as_deref() == Some(fp)
+                                                })
+                                        },
+                                    );
+                                if there {
+                                    break;
+                                }
+                            }
+                            Err(err) => return Err(err),
                         }
                     }
-                    Err(err) => return Err(err),
+                    SingleChange::Created
                 }
-                SingleChange::Created
-            }
-        };
+            };
         Ok(change)
     }
 }

@@ -8,7 +8,7 @@ use anyhow::Result;
 use git2::Repository;
 
 use crate::auto_review::{self, Decision};
-use crate::azure_devops::PullRequestApi;
+use crate::azure_devops::{ApiError, PullRequestApi};
 use crate::cli::ReviewArgs;
 use crate::config::{self, Config};
 use crate::context::{Context, PullRequestBuild};
@@ -163,68 +163,17 @@ fn publish_to_pull_request(
     let head = git2::Oid::from_str(&review.head).unwrap_or_else(|_| git2::Oid::zero());
     let line_lengths = LineLengths::of(repo, head, &review.findings);
     let target_url = super::build_results_url(pr, settings);
-    let commit_status = config.reviews.commit_status;
     let failed = fails(review, args);
 
-    let outcome = connection.runtime.block_on(async {
-        let pull_request = api.pull_request().await?;
-        if let Decision::Skip(reason) =
-            auto_review::decide(&pull_request, &config.reviews.auto_review, None)
-        {
-            if commit_status {
-                let status = azure::status(
-                    "review",
-                    "notApplicable",
-                    &format!("skipped: {reason}"),
-                    target_url.as_deref(),
-                    None,
-                );
-                api.post_status(&status).await?;
-            }
-            return Ok::<_, crate::azure_devops::ApiError>(Err(reason));
-        }
-        if commit_status {
-            api.post_status(&azure::status(
-                "review",
-                "pending",
-                "reviewing",
-                target_url.as_deref(),
-                None,
-            ))
-            .await?;
-        }
-        let publish_settings = azure::Settings {
-            max_comments: args.max_comments,
-            ..azure::Settings::default()
-        };
-        let report = azure::publish(&api, review, &publish_settings, &line_lengths).await?;
-        if report.remediation_resolved && commit_status {
-            let status = azure::status(
-                "remediation",
-                "succeeded",
-                "a later build succeeded",
-                target_url.as_deref(),
-                report.iteration,
-            );
-            api.post_status(&status).await?;
-        }
-        if commit_status {
-            let state = if failed && config.reviews.fail_commit_status {
-                "failed"
-            } else {
-                "succeeded"
-            };
-            let status = azure::status(
-                "review",
-                state,
-                &status_description(review),
-                target_url.as_deref(),
-                report.iteration,
-            );
-            api.post_status(&status).await?;
-        }
-        Ok(Ok(report))
-    })?;
+    let post = Post {
+        api: &api,
+        review,
+        config,
+        args,
+        target_url: target_url.as_deref(),
+        line_lengths: &line_lengths,
+    };
+    let outcome = connection.runtime.block_on(post.run())?;
     tracing::info!(
         requests = connection.client.requests_sent(),
         "Azure DevOps requests"
@@ -265,6 +214,83 @@ fn publish_to_pull_request(
         )?;
     }
     Ok(exit::OK)
+}
+
+/// What the review posts to the pull request, and where.
+struct Post<'a> {
+    api: &'a PullRequestApi<'a>,
+    review: &'a Review,
+    config: &'a Config,
+    args: &'a ReviewArgs,
+    target_url: Option<&'a str>,
+    line_lengths: &'a LineLengths,
+}
+
+impl Post<'_> {
+    /// Decides whether to review, sets the status, publishes; `Err(reason)` inside when the
+    /// pull request is skipped.
+    async fn run(&self) -> Result<Result<azure::Report, String>, ApiError> {
+        let commit_status = self.config.reviews.commit_status;
+        let pull_request = self.api.pull_request().await?;
+        if let Decision::Skip(reason) =
+            auto_review::decide(&pull_request, &self.config.reviews.auto_review, None)
+        {
+            if commit_status {
+                let status = azure::status(
+                    "review",
+                    "notApplicable",
+                    &format!("skipped: {reason}"),
+                    self.target_url,
+                    None,
+                );
+                self.api.post_status(&status).await?;
+            }
+            return Ok(Err(reason));
+        }
+        if commit_status {
+            self.api
+                .post_status(&azure::status(
+                    "review",
+                    "pending",
+                    "reviewing",
+                    self.target_url,
+                    None,
+                ))
+                .await?;
+        }
+        let publish_settings = azure::Settings {
+            max_comments: self.args.max_comments,
+            ..azure::Settings::default()
+        };
+        let report =
+            azure::publish(self.api, self.review, &publish_settings, self.line_lengths).await?;
+        if report.remediation_resolved && commit_status {
+            let status = azure::status(
+                "remediation",
+                "succeeded",
+                "a later build succeeded",
+                self.target_url,
+                report.iteration,
+            );
+            self.api.post_status(&status).await?;
+        }
+        if commit_status {
+            let state = if fails(self.review, self.args) && self.config.reviews.fail_commit_status {
+                "failed"
+            } else {
+                "succeeded"
+            };
+            let status = azure::status(
+                "review",
+                state,
+                &status_description(self.review),
+                self.target_url,
+                report.iteration,
+            );
+            self.api.post_status(&status).await?;
+        }
+        Ok(Ok(report))
+    }
 }
 
 fn print_review(log: &mut dyn Write, review: &Review) -> std::io::Result<()> {

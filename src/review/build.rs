@@ -6,7 +6,7 @@
 use anyhow::Result;
 use git2::Repository;
 
-use crate::config::Loaded;
+use crate::config::{Config, Loaded};
 use crate::error::UserError;
 use crate::filter::{self, DiffIndex, FilterMode};
 use crate::finding::Finding;
@@ -19,6 +19,37 @@ use super::{Presentation, Review, ReviewedFile, Skipped};
 pub struct Outcome {
     pub review: Review,
     pub changes: ChangeSet,
+}
+
+/// Every changed file as the summary lists it, and those the review did not look at, with why.
+fn files_and_skipped(changes: &ChangeSet, config: &Config) -> (Vec<ReviewedFile>, Vec<Skipped>) {
+    let mut files = Vec::with_capacity(changes.files.len());
+    let mut skipped = Vec::new();
+    for file in &changes.files {
+        files.push(ReviewedFile {
+            path: file.path.clone(),
+            old_path: file.old_path.clone(),
+            status: file.status,
+            binary: file.binary,
+            additions: file.additions,
+            deletions: file.deletions,
+        });
+        if file.status == FileStatus::Deleted {
+            continue;
+        }
+        if !config.includes_path(&file.path) {
+            skipped.push(Skipped {
+                path: file.path.clone(),
+                reason: "excluded by reviews.path_filters".to_owned(),
+            });
+        } else if let Some(reason) = &file.not_reviewable {
+            skipped.push(Skipped {
+                path: file.path.clone(),
+                reason: reason.clone(),
+            });
+        }
+    }
+    (files, skipped)
 }
 
 /// Reviews `revisions` in `repo` with `loaded` configuration and `sources`, in order.
@@ -56,32 +87,7 @@ pub fn build(
     )
     .map_err(|e| UserError::new(format!("cannot diff the two revisions: {}", e.message())))?;
 
-    let mut files = Vec::with_capacity(changes.files.len());
-    let mut skipped = Vec::new();
-    for file in &changes.files {
-        files.push(ReviewedFile {
-            path: file.path.clone(),
-            old_path: file.old_path.clone(),
-            status: file.status,
-            binary: file.binary,
-            additions: file.additions,
-            deletions: file.deletions,
-        });
-        if file.status == FileStatus::Deleted {
-            continue;
-        }
-        if !config.includes_path(&file.path) {
-            skipped.push(Skipped {
-                path: file.path.clone(),
-                reason: "excluded by reviews.path_filters".to_owned(),
-            });
-        } else if let Some(reason) = &file.not_reviewable {
-            skipped.push(Skipped {
-                path: file.path.clone(),
-                reason: reason.clone(),
-            });
-        }
-    }
+    let (files, mut skipped) = files_and_skipped(&changes, config);
     let mut findings: Vec<Finding> = per_file.into_iter().flatten().collect();
     let mut unplaced = Vec::new();
     let mut dropped = Vec::new();

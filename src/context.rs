@@ -1,5 +1,5 @@
 //! Where the agent runs: an Azure Pipelines pull request build, another pipeline build, or a
-//! developer's checkout. Read once from the predefined variables; nothing else reads them.
+//! developer's checkout, from the predefined variables (read once by `crate::settings`).
 
 /// The pull request a PR validation build is for, from the predefined variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,11 +31,6 @@ pub enum Context {
 }
 
 impl Context {
-    /// Reads the context from the process environment.
-    pub fn from_env() -> Self {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     /// Reads the context through `lookup` (the environment, or a map in tests).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name: &str| {

@@ -421,9 +421,6 @@ fn a_log_without_a_line_count_is_read_by_its_tail() {
 /// Ten errors on lines the PR did not add (so they all go to the summary), each quoting a line of
 /// a minified bundle as compilers do: 40,000 characters each, 400,000 in all.
 #[test]
-#[ignore = "agent bug: the remediation summary has no size cap (src/remediate/mod.rs renders it \
-            whole), so ten errors quoting a minified line make a comment the service refuses \
-            with 400 (over 150,000 characters) and the run fails"]
 fn the_remediation_summary_stays_under_the_services_comment_limit() {
     let bundle_line = "var a=function(){return 1};".repeat(1_500);
     let mut lines = vec![ts("##[section]Starting: Build")];

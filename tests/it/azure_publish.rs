@@ -1173,9 +1173,23 @@ fn every_comment_stays_under_the_services_size_limit_with_huge_imported_findings
         .find(|t| {
             t["comments"][0]["content"]
                 .as_str()
-                .is_some_and(|c| c.contains("lintall/L001"))
+                .is_some_and(|c| c.contains("`L001`"))
         })
-        .expect("the huge finding is posted");
+        .unwrap_or_else(|| {
+            panic!(
+                "the huge finding is posted: {:?}\n{}",
+                ours(&threads, "finding")
+                    .iter()
+                    .map(|t| t["comments"][0]["content"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect::<String>())
+                    .collect::<Vec<_>>(),
+                stderr(&output)
+            )
+        });
     assert_eq!(lint["threadContext"]["rightFileStart"]["line"], 21);
     let summaries = ours(&threads, "summary");
     assert_eq!(summaries.len(), 1);

@@ -407,6 +407,8 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// The status answered, `None` when the emulator dropped the connection.
     pub status: Option<u16>,
+    /// When the emulator had read it whole (before any injected latency).
+    pub received: std::time::Instant,
 }
 
 impl RecordedRequest {

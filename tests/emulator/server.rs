@@ -110,6 +110,7 @@ async fn serve(
             .collect(),
         body,
         status: None,
+        received: std::time::Instant::now(),
     };
     let latency = shared.world().faults.latency;
     if !latency.is_zero() {

@@ -1171,7 +1171,21 @@ fn every_comment_stays_under_the_services_size_limit_with_huge_imported_findings
                 .as_str()
                 .is_some_and(|c| c.contains("`L001`"))
         })
-        .expect("the huge finding is posted");
+        .unwrap_or_else(|| {
+            panic!(
+                "the huge finding is posted: {:?}\n{}",
+                ours(&threads, "finding")
+                    .iter()
+                    .map(|t| t["comments"][0]["content"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(200)
+                        .collect::<String>())
+                    .collect::<Vec<_>>(),
+                stderr(&output)
+            )
+        });
     assert_eq!(lint["threadContext"]["rightFileStart"]["line"], 21);
     let summaries = ours(&threads, "summary");
     assert_eq!(summaries.len(), 1);
@@ -1182,4 +1196,53 @@ fn every_comment_stays_under_the_services_size_limit_with_huge_imported_findings
         summary.contains("was cut to fit Azure DevOps' limit"),
         "the summary says it was cut: {summary}"
     );
+}
+
+/// The time between the first request of a run and the second.
+fn first_gap(ado: &Emulator) -> Duration {
+    let requests = ado.requests();
+    assert!(requests.len() >= 2, "{} requests", requests.len());
+    requests[1].received.duration_since(requests[0].received)
+}
+
+#[test]
+fn retry_after_and_x_ratelimit_delay_are_waited_for_as_long_as_they_say() {
+    // Without a fault, the second request follows the first at once.
+    let baseline = setup();
+    assert_ok(&review(&baseline, TOKEN, &[]));
+    let base = first_gap(&baseline.ado);
+    assert!(base < Duration::from_millis(500), "baseline gap {base:?}");
+
+    // 429 with `Retry-After: 2` on the first request: the retry comes two seconds later, not
+    // sooner and not much later.
+    let limited = setup();
+    limited.ado.rate_limit_next(1, 2);
+    assert_ok(&review(&limited, TOKEN, &[]));
+    let requests = limited.ado.requests();
+    assert_eq!(requests[0].status, Some(429));
+    assert_eq!(
+        (requests[1].method.as_str(), requests[1].path.as_str()),
+        (requests[0].method.as_str(), requests[0].path.as_str()),
+        "the refused request is the one retried"
+    );
+    let gap = first_gap(&limited.ado);
+    assert!(
+        gap >= Duration::from_secs(2)
+            && gap < Duration::from_secs(2) + base + Duration::from_secs(1),
+        "Retry-After: 2 -> waited {gap:?} (baseline {base:?})"
+    );
+    assert_fixture_findings_posted(&limited.ado.threads(1));
+
+    // 200 with `X-RateLimit-Delay: 1.5`: the next request (whichever it is) waits 1.5 s.
+    let throttled = setup();
+    throttled.ado.throttle_next(1, 1.5);
+    assert_ok(&review(&throttled, TOKEN, &[]));
+    assert_eq!(throttled.ado.requests()[0].status, Some(200));
+    let gap = first_gap(&throttled.ado);
+    assert!(
+        gap >= Duration::from_millis(1_500)
+            && gap < Duration::from_millis(1_500) + base + Duration::from_secs(1),
+        "X-RateLimit-Delay: 1.5 -> waited {gap:?} (baseline {base:?})"
+    );
+    assert_fixture_findings_posted(&throttled.ado.threads(1));
 }

@@ -264,21 +264,23 @@ fn interleaved_hunks_and_many_edits_match_git_diff() {
     assert!(file(&changes, "big.txt").added_lines.len() > 20);
 }
 
+/// How to get the history this test needs, in Azure Pipelines.
+const NEEDS_HISTORY: &str = "this test compares the project's own history with `git diff`: run it \
+     in a clone with history (in Azure Pipelines, `fetchDepth: 0` on the checkout step; a \
+     `fetchDepth: 1` checkout has no parent to compare with)";
+
 #[test]
 fn this_projects_own_history_matches_git_diff() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let Ok(repo) = git2::Repository::open(root) else {
-        eprintln!("not a git checkout; nothing to compare");
-        return;
-    };
-    if repo.is_shallow() {
-        eprintln!("shallow checkout; comparing what is there");
-    }
+    let repo = git2::Repository::open(root)
+        .unwrap_or_else(|e| panic!("not a git checkout ({e}); {NEEDS_HISTORY}"));
     let list = git_text(
         root,
         ["rev-list", "--first-parent", "--max-count=200", "HEAD"],
     );
+    let listed = list.lines().count();
     let mut compared = 0;
+    let mut without_parent = Vec::new();
     for commit in list.lines() {
         let parent = std::process::Command::new("git")
             .current_dir(root)
@@ -286,11 +288,26 @@ fn this_projects_own_history_matches_git_diff() {
             .output()
             .expect("git");
         if !parent.status.success() {
+            without_parent.push(commit.to_owned());
             continue;
         }
         let parent = String::from_utf8_lossy(&parent.stdout).trim().to_owned();
         assert_matches_git(root, &parent, commit);
         compared += 1;
     }
-    eprintln!("compared {compared} commits");
+    eprintln!(
+        "compared {compared} of {listed} commits (shallow: {})",
+        repo.is_shallow()
+    );
+    assert!(compared > 0, "compared no commit; {NEEDS_HISTORY}");
+    // On the first-parent chain only the oldest commit can lack a parent: the root commit, or
+    // the boundary of a shallow clone.
+    assert!(
+        without_parent.len() <= 1,
+        "commits without a parent: {without_parent:?}"
+    );
+    if let Some(first) = without_parent.first() {
+        assert_eq!(Some(first.as_str()), list.lines().last(), "only the oldest");
+    }
+    assert_eq!(compared + without_parent.len(), listed);
 }

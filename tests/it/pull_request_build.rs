@@ -3,8 +3,11 @@
 
 use std::path::Path;
 
+use crate::support::git_http::GitHttpServer;
 use crate::support::pull_request::PullRequestFixture;
 use crate::support::{agent, git, git_text, run, stderr, stdout};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
 fn pipeline(command: &mut std::process::Command, pr: &PullRequestFixture, work: &Path) {
@@ -103,4 +106,146 @@ fn a_build_that_is_not_for_a_pull_request_has_nothing_to_review() {
         "{}",
         stdout(&output)
     );
+}
+
+/// A stand-in PAT: not a real credential format.
+const PAT: &str = "fake-pat-for-the-git-server-0001";
+
+/// A `fetchDepth: 1` checkout whose origin is an Azure Repos-like git server over http that
+/// demands a credential: the agent fetches what it needs with `CODERABBIT_PAT`, sent in the
+/// `Authorization` header and nowhere else (not the URL, not the fetch's command line, not the
+/// logs).
+#[test]
+fn a_shallow_checkout_fetches_over_http_with_the_credential_in_a_header_only() {
+    let pr = PullRequestFixture::new(&[]);
+    let served = tempfile::tempdir().expect("tempdir");
+    git(
+        served.path(),
+        [
+            "clone",
+            "-q",
+            "--mirror",
+            pr.origin.path().to_str().expect("utf-8"),
+            "repo.git",
+        ],
+    );
+    let basic = format!("Basic {}", STANDARD.encode(format!(":{PAT}")));
+    let server = GitHttpServer::start(served.path(), &basic);
+    let url = server.url("repo.git");
+
+    // The checkout step: fetchDepth 1 of the merge commit, authenticated by an extra header.
+    let work = tempfile::tempdir().expect("tempdir");
+    git(work.path(), ["init", "-q"]);
+    git(work.path(), ["remote", "add", "origin", &url]);
+    git(
+        work.path(),
+        [
+            "-c",
+            &format!("http.extraHeader=Authorization: {basic}"),
+            "fetch",
+            "-q",
+            "--no-tags",
+            "--depth=1",
+            "origin",
+            "+refs/pull/1/merge:refs/remotes/pull/1/merge",
+        ],
+    );
+    git(
+        work.path(),
+        ["checkout", "-q", "--force", "--detach", &pr.merge],
+    );
+    assert_eq!(
+        git_text(work.path(), ["rev-parse", "--is-shallow-repository"]),
+        "true"
+    );
+    let checkout_requests = server.seen().len();
+
+    // Every `git` the agent starts goes through a wrapper that writes down its arguments.
+    let wrapper_dir = tempfile::tempdir().expect("tempdir");
+    let argv_log = wrapper_dir.path().join("argv.log");
+    let real_git = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .map(|dir| dir.join("git"))
+        .find(|candidate| candidate.is_file())
+        .expect("git on PATH");
+    let wrapper = wrapper_dir.path().join("git");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            argv_log.display(),
+            real_git.display()
+        ),
+    )
+    .expect("write the wrapper");
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .expect("chmod");
+    let path = std::env::join_paths(std::iter::once(wrapper_dir.path().to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .expect("PATH");
+
+    let mut command = agent(work.path());
+    command.args([
+        "review",
+        "--dry-run",
+        "--format",
+        "json",
+        "--filter-mode",
+        "added",
+    ]);
+    pipeline(&mut command, &pr, work.path());
+    command.env("PATH", path).env("CODERABBIT_PAT", PAT);
+    let output = run(&mut command);
+    assert_reviewed_source_side(&pr, &output);
+
+    // The fetch reached the server, authenticated, with the credential in the header.
+    let fetched = &server.seen()[checkout_requests..];
+    assert!(!fetched.is_empty(), "the agent fetched from origin");
+    for request in fetched {
+        assert_eq!(
+            request.authorization.as_deref(),
+            Some(basic.as_str()),
+            "{} {}",
+            request.method,
+            request.target
+        );
+        assert!(!request.target.contains(PAT), "{}", request.target);
+    }
+    assert!(
+        fetched
+            .iter()
+            .any(|r| r.method == "POST" && r.target.ends_with("/git-upload-pack")),
+        "{fetched:?}"
+    );
+    // …and nowhere else.
+    let argv = std::fs::read_to_string(&argv_log).expect("the agent ran git");
+    assert!(argv.lines().any(|l| l.starts_with("fetch")), "{argv}");
+    let encoded = STANDARD.encode(format!(":{PAT}"));
+    for (place, text) in [
+        ("the fetch's command line", argv),
+        ("stdout", stdout(&output)),
+        ("stderr", stderr(&output)),
+        (
+            "origin's URL",
+            git_text(work.path(), ["remote", "get-url", "origin"]),
+        ),
+        (
+            "the repository's config",
+            std::fs::read_to_string(work.path().join(".git/config")).expect("config"),
+        ),
+    ] {
+        // The masking command is how the agent asks the pipeline to hide the credential.
+        let text: String = text
+            .lines()
+            .filter(|l| !l.starts_with("##vso[task.setsecret]"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            !text.contains(PAT) && !text.contains(&encoded),
+            "the credential is in {place}: {text}"
+        );
+    }
 }

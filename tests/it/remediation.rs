@@ -418,6 +418,50 @@ fn a_log_without_a_line_count_is_read_by_its_tail() {
     assert_eq!(on_app["threadContext"]["rightFileStart"]["line"], 21);
 }
 
+/// Ten errors on lines the PR did not add (so they all go to the summary), each quoting a line of
+/// a minified bundle as compilers do: 40,000 characters each, 400,000 in all.
+#[test]
+fn the_remediation_summary_stays_under_the_services_comment_limit() {
+    let bundle_line = "var a=function(){return 1};".repeat(1_500);
+    let mut lines = vec![ts("##[section]Starting: Build")];
+    for i in 1..=10 {
+        lines.push(ts(&format!(
+            "error[E0{i:03}]: mismatched types in the generated bundle ({i})"
+        )));
+        lines.push(ts(&format!("  --> src/app.rs:{i}:1")));
+        lines.push(ts("   |"));
+        lines.push(ts(&format!("{i} | {bundle_line}")));
+        lines.push(ts("   | ^ expected `u32`"));
+        lines.push(ts(""));
+    }
+    lines.push(ts("##[error]Bash exited with code '101'."));
+    let log = lines.join("\n") + "\n";
+    let setup = setup_with(timeline(Some(5)), vec![(5, log)]);
+    let output = remediate(&setup, TOKEN, "pro");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let threads = remediation_threads(&setup);
+    let summary: Vec<&Value> = threads
+        .iter()
+        .filter(|t| !t["threadContext"]["filePath"].is_string())
+        .collect();
+    assert_eq!(summary.len(), 1, "the summary is posted");
+    for thread in &threads {
+        for comment in thread["comments"].as_array().into_iter().flatten() {
+            let length = comment["content"]
+                .as_str()
+                .unwrap_or_default()
+                .encode_utf16()
+                .count();
+            assert!(length <= 150_000, "a comment of {length} characters");
+        }
+    }
+    let text = content(summary[0]);
+    assert!(
+        text.contains("mismatched types in the generated bundle (1)"),
+        "{text}"
+    );
+}
+
 #[test]
 fn not_a_pull_request_build() {
     let setup = setup();

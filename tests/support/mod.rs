@@ -1,6 +1,8 @@
-//! Shared test support: scripted git repositories made with the real `git`, a parser for
-//! `git diff` output, and a runner for the real binary.
+//! Test support: scripted git repositories made with the real `git`, a parser for `git diff`
+//! output, a runner for the real binary, a pull request fixture, and loopback servers (a git
+//! server over http, a forwarding proxy).
 
+pub mod git_http;
 pub mod proxy;
 pub mod pull_request;
 

@@ -6,7 +6,7 @@
 //! services use, CodeRabbit's among them) does not check it; YAML 1.2 and `saphyr-parser` require
 //! those lines to be indented more than the enclosing block. This module owns the one tolerant
 //! step that bridges the two: [`raise`] indents every line that starts inside a flow collection
-//! to one column past the line where the outermost collection opened. Adding spaces at the start
+//! to one column past the key (or `- ` item) that holds the outermost collection. Adding spaces at the start
 //! of such a line changes no value — not even inside a quoted string that spans lines, whose
 //! leading spaces YAML folds away — so the result reads exactly as js-yaml reads the original.
 //! It knows nothing of keys or of the schema, and runs only after a strict parse failed.
@@ -39,15 +39,15 @@ enum Quote {
 struct Scan {
     /// How many flow collections are open.
     depth: usize,
-    /// The indentation of the line where the outermost open collection started.
+    /// The column of the key (or `- ` item) that holds the outermost open collection.
     base: usize,
     quote: Option<Quote>,
     /// Inside a block scalar (`|`, `>`) introduced on a line with this indentation.
     block_scalar: Option<usize>,
 }
 
-/// The text with every line that starts inside a flow collection indented past the line that
-/// opened it; `None` when no line needed it.
+/// The text with every line that starts inside a flow collection indented past the key (or
+/// the `- ` item) that holds the collection; `None` when no line needed it.
 pub fn raise(text: &str) -> Option<Raised> {
     let mut scan = Scan::default();
     let mut out = String::with_capacity(text.len() + 64);
@@ -80,6 +80,9 @@ impl Scan {
         // At depth 0, whether the next character may begin a node (a flow collection, a quoted
         // or block scalar): after the indentation, `- `, `? ` and `: `.
         let mut node_start = self.quote.is_none();
+        // The column of the innermost block node begun on this line (a key, or a `- ` item):
+        // the lines of a flow collection must be indented past it.
+        let mut owner = indent;
         let mut i = 0;
         while i < chars.len() {
             let c = chars[i];
@@ -112,7 +115,11 @@ impl Scan {
             }
             match c {
                 ' ' | '\t' => {}
-                '-' | '?' | ':' if spaced(next) => node_start = true,
+                '-' | '?' if spaced(next) => {
+                    owner = i;
+                    node_start = true;
+                }
+                ':' if spaced(next) => node_start = true,
                 '&' | '!' if node_start => {
                     // An anchor or a tag before the node: skip it, the node may still start.
                     while i + 1 < chars.len() && chars[i + 1] != ' ' {
@@ -121,7 +128,7 @@ impl Scan {
                 }
                 '[' | '{' if node_start => {
                     self.depth = 1;
-                    self.base = indent;
+                    self.base = owner;
                 }
                 '"' if node_start => self.quote = Some(Quote::Double),
                 '\'' if node_start => self.quote = Some(Quote::Single),
@@ -129,7 +136,12 @@ impl Scan {
                     self.block_scalar = Some(indent);
                     return;
                 }
-                _ => node_start = false,
+                _ => {
+                    if node_start {
+                        owner = i;
+                    }
+                    node_start = false;
+                }
             }
             i += 1;
         }
@@ -152,6 +164,17 @@ mod tests {
         assert_eq!(raised.shifts, [(4, 1), (5, 3)]);
         assert_eq!(raised.shift_of(5), 3);
         assert_eq!(raised.shift_of(2), 0);
+    }
+
+    #[test]
+    fn lines_are_raised_past_the_key_not_the_dash() {
+        let text = "list:\n  - path: [\n    a\n  ]\n    instructions: y\n";
+        let raised = raise(text).unwrap();
+        assert_eq!(raised.shifts, [(3, 1), (4, 3)]);
+        assert_eq!(
+            raised.text,
+            "list:\n  - path: [\n     a\n     ]\n    instructions: y\n"
+        );
     }
 
     #[test]

@@ -20,8 +20,11 @@
 //! valid glob, is dropped whole. Everything else in the file applies. This is reliable because
 //! every value is checked against the schema's table before it is used, never coerced.
 //!
-//! **YAML flavour.** The file is read as YAML 1.2 with the core schema, like CodeRabbit and
-//! `serde_yaml` 0.9 read it: `yes`, `no`, `on` and `off` are strings, so `poem: yes` is an error
+//! **YAML flavour.** The file is read as CodeRabbit reads it (js-yaml 4): where strict YAML 1.2
+//! refuses a `[…]`/`{…}` collection whose lines are not indented past its key, `flow_indent`
+//! reads it anyway, with a warning; of a key written twice, the later value is used, with a
+//! warning naming both lines. Scalars follow YAML 1.2's core schema, as CodeRabbit and
+//! `serde_yaml` 0.9 read them: `yes`, `no`, `on` and `off` are strings, so `poem: yes` is an error
 //! (with a hint to write `true`), not a silent `true`. An empty file, or one with only comments,
 //! means the defaults, without a problem; so does a key with no value (`reviews:`).
 //!

@@ -12,7 +12,8 @@
 //! YAML 1.1 words `yes`, `no`, `on`, `off`, `y`, `n` — is a string. Quoted and block scalars are
 //! always strings, and so is a scalar tagged `!!str`.
 //!
-//! Only the first document of a stream is read (later ones get a warning). Anchors and aliases
+//! Only the first document of a stream is read (later ones get a warning). Of a key written
+//! twice in one mapping the later value is kept, with a warning naming both lines. Anchors and aliases
 //! are expanded, within a budget of nodes so that a "billion laughs" file cannot exhaust memory,
 //! and nesting deeper than [`MAX_DEPTH`] is refused so that no later recursion can overflow the
 //! stack. Merge keys (`<<`) are not part of YAML 1.2 and stay ordinary keys.

@@ -158,7 +158,17 @@ pub fn read_report(path: &Path) -> Result<Report, UserError> {
         *counts.entry(dropped.reason).or_default() += 1;
     }
     for (reason, count) in counts {
-        tracing::info!("{}: {count} result(s) left out: {reason}", path.display());
+        let file = path.display();
+        // A result the tool meant to report but that cannot be posted is worth a warning; one
+        // the tool itself marks as suppressed or as no problem is not.
+        match reason {
+            DropReason::NoLocation | DropReason::NoMessage => {
+                tracing::warn!("{file}: {count} result(s) left out: {reason}");
+            }
+            DropReason::Suppressed | DropReason::NotAProblem => {
+                tracing::info!("{file}: {count} result(s) left out: {reason}");
+            }
+        }
     }
     Ok(report)
 }

@@ -240,13 +240,16 @@ mod tests {
             "billing/ledger.py:10: error: Incompatible return value type (got \"str\", expected \"int\")  [return-value]
 billing/ledger.py:10: note: Perhaps you need a cast
 billing/ledger.py:22:5: error: Incompatible return value type (got \"str\", expected \"int\")  [return-value]
-Found 2 errors in 1 file (checked 2 source files)",
+Found 2 errors in 1 file (checked 2 source files)
+billing\\ledger.py:16: error: \"int\" has no attribute \"upper\"  [attr-defined]",
         );
         assert_eq!(
             places(&found),
             [
                 ("mypy", "billing/ledger.py", Some(10), Some("return-value")),
                 ("mypy", "billing/ledger.py", Some(22), Some("return-value")),
+                // On a Windows agent.
+                ("mypy", "billing\\ledger.py", Some(16), Some("attr-defined")),
             ]
         );
         assert_eq!(found[0].help, ["Perhaps you need a cast"]);

@@ -506,3 +506,69 @@ fn fixture_paths_name_repository_files() {
         assert_eq!(mapped(tool, message).as_deref(), want, "{tool}: {message}");
     }
 }
+
+/// Relative paths printed under `make -C`, pnpm's package prefixes and npm's workspaces name
+/// the right file even where two files share a name: the directory the log names decides.
+#[test]
+fn directories_the_log_names_decide_between_files_of_one_name() {
+    use std::collections::HashSet;
+
+    use coderabbit_agent::remediate::extract::repo_relative;
+
+    let cases: [(&str, &str, &[&str]); 3] = [
+        (
+            "real/make-recursive",
+            "/home/vsts/work/5/s",
+            &[
+                "lib/src/util.c",
+                "lib/src/parse.c",
+                "app/src/util.c",
+                "app/src/main.c",
+                "docs/Makefile",
+                "Makefile",
+            ],
+        ),
+        (
+            "real/pnpm-recursive",
+            "/home/vsts/work/3/s",
+            &[
+                "packages/core/src/money.ts",
+                "packages/cli/src/money.ts",
+                "packages/cli/check.js",
+            ],
+        ),
+        (
+            "real/npm-workspaces-jest-vitest",
+            "/home/vsts/work/2/s",
+            &[
+                "packages/web app/src/cart.js",
+                "packages/web app/src/cart.test.js",
+                "packages/web app/src/price rules/rounding.js",
+                "packages/api/src/orders.js",
+                "packages/api/src/orders.test.js",
+                "packages/api/src/cart.js",
+                "packages/api/src/tax rules/vat.js",
+            ],
+        ),
+    ];
+    let fixtures = fixtures();
+    for (name, sources, files) in cases {
+        let repo: HashSet<String> = files.iter().map(|f| (*f).to_owned()).collect();
+        let found = extract(&read_log(&fixtures[name]));
+        let mapped: Vec<Option<String>> = found
+            .iter()
+            .map(|e| repo_relative(e.path.as_deref().unwrap_or(""), sources, &repo))
+            .collect();
+        let expected: Vec<Option<String>> = expected_of(&fixtures[name])
+            .iter()
+            .map(|e| {
+                e.path.as_deref().map(|p| {
+                    p.strip_prefix(&format!("{sources}/"))
+                        .unwrap_or(p)
+                        .to_owned()
+                })
+            })
+            .collect();
+        assert_eq!(mapped, expected, "{name}");
+    }
+}

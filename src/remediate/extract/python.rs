@@ -332,6 +332,32 @@ error[E0308]: mismatched types
     }
 
     #[test]
+    fn unittest_on_windows() {
+        let found = run(
+            r#"======================================================================
+FAIL: test_fee (tests.test_unit.LedgerTest.test_fee)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "D:\a\1\s\billing service\tests\test_unit.py", line 11, in test_fee
+    self.assertEqual(fee(1), 2)
+  File "C:\hostedtoolcache\windows\Python\3.11.7\x64\Lib\unittest\case.py", line 873, in assertEqual
+    assertion_func(first, second, msg=msg)
+AssertionError: '2' != 2
+
+----------------------------------------------------------------------"#,
+        );
+        assert_eq!(
+            places(&found),
+            [(
+                "unittest",
+                "D:\\a\\1\\s\\billing service\\tests\\test_unit.py",
+                Some(11),
+                None
+            )]
+        );
+    }
+
+    #[test]
     fn unittest_failures_at_the_innermost_project_frame() {
         // Python 3.11.7.
         let found = run(r#"FF.E

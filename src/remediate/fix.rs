@@ -196,8 +196,13 @@ pub fn summary(
     if !every.is_empty() {
         text.push_str(&format!("\n### Every error found ({})\n\n", every.len()));
         for item in every.iter().take(LISTED) {
+            let changed = if elsewhere.iter().any(|e| std::ptr::eq(*e, item)) {
+                ""
+            } else {
+                ", on a line this pull request changed"
+            };
             text.push_str(&format!(
-                "- {} — {}: {} (step \"{}\")\n",
+                "- {} — {}: {} (step \"{}\"{changed})\n",
                 place(item),
                 heading(&item.error),
                 code_span(&quoted(&item.error.message)),
@@ -380,7 +385,9 @@ mod tests {
         let text = summary("42", &steps, &every, &[&every[1]], 1);
         assert!(text.contains("### Every error found (2)"), "{text}");
         assert!(
-            text.contains("- `src/lib.rs:3` — rustc: `mismatched types` (step \"Build\")"),
+            text.contains(
+                "- `src/lib.rs:3` — rustc: `mismatched types` (step \"Build\", on a line this pull request changed)"
+            ),
             "{text}"
         );
         assert!(

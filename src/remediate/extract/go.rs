@@ -349,4 +349,25 @@ ok  \tgithub.com/acme/svc\t0.010s")
             .is_empty()
         );
     }
+
+    #[test]
+    fn positions_without_a_column_under_a_package_header() {
+        // go1.19.8 `go vet` on generated code with a `//line grammar.y:12` directive.
+        let found = run("# example.com/ledger/internal/parser
+internal/parser/grammar.y:13: fmt.Sprintf format %d has arg name of wrong type string
+internal/parser/lexer.go:40: unreachable code
+ok  \texample.com/ledger/internal/money\t0.01s
+notes.txt:3: not under a header");
+        let shown: Vec<_> = found
+            .iter()
+            .map(|e| (e.path.as_deref(), e.line, e.column))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                (Some("internal/parser/grammar.y"), Some(13), None),
+                (Some("internal/parser/lexer.go"), Some(40), None),
+            ]
+        );
+    }
 }

@@ -13,7 +13,9 @@ use regex::Regex;
 use super::{BuildError, Found, Log, group, number, regex, unecho};
 
 static AT_LINE: LazyLock<Regex> = LazyLock::new(|| {
-    regex(r"^(?P<path>[^\s:*][^:*]*?):(?P<line>\d+): \*\*\* (?P<msg>.+?)\.?(?:  Stop\.)?$")
+    regex(
+        r"^(?P<path>(?:[A-Za-z]:)?[^\s:*][^:*]*?):(?P<line>\d+): \*\*\* (?P<msg>.+?)\.?(?:  Stop\.)?$",
+    )
 });
 static MAKE: LazyLock<Regex> = LazyLock::new(|| {
     regex(
@@ -70,7 +72,8 @@ make: *** [Makefile:4: docs] Error 2
 make: *** No rule to make target 'lib/missing.o', needed by 'all'.  Stop.
 make: Target 'all' not remade because of errors.
 make: *** Waiting for unfinished jobs....
-src/a.c:1:1: error: *** not make's",
+src/a.c:1:1: error: *** not make's
+D:\\a\\1\\s\\docs\\Makefile:7: *** recipe commences before first target.  Stop.",
         );
         let shown: Vec<_> = found
             .iter()
@@ -92,6 +95,12 @@ src/a.c:1:1: error: *** not make's",
                     None,
                     None,
                     "No rule to make target 'lib/missing.o', needed by 'all'",
+                    false
+                ),
+                (
+                    Some("D:\\a\\1\\s\\docs\\Makefile"),
+                    Some(7),
+                    "recipe commences before first target",
                     false
                 ),
             ]

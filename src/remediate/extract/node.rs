@@ -174,6 +174,22 @@ AssertionError [ERR_ASSERTION]: bundle limit too high
     }
 
     #[test]
+    fn windows_paths() {
+        let found = run("D:\\a\\1\\s\\scripts\\build.js:12
+    throw new Error('manifest has no entry');
+    ^
+
+Error: manifest has no entry
+    at main (D:\\a\\1\\s\\scripts\\build.js:12:11)
+    at node:internal/main/run_main_module:28:49");
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(
+            (found[0].path.as_deref(), found[0].line, found[0].column),
+            (Some("D:\\a\\1\\s\\scripts\\build.js"), Some(12), Some(11))
+        );
+    }
+
+    #[test]
     fn a_place_without_a_caret_is_not_an_error() {
         assert!(run("/w/s/scripts/build.js:12\nsomething else\n\nError: x").is_empty());
     }

@@ -1,4 +1,5 @@
-//! npm's own errors: `npm ERR!` (npm 6 to 9) and `npm error` (npm 10 and later).
+//! npm's own errors: `npm ERR!` (npm 6 to 9) and `npm error` (npm 10 and later); and the line
+//! pnpm and Yarn print for a script that failed.
 //!
 //! npm prints one block of such lines per failure: key-value lines (`code E404`, `errno -2`,
 //! `syscall open`, `path …`), the message, details and advice. The error is the block's code and
@@ -32,7 +33,15 @@ static NOISE: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// pnpm's and Yarn's own line for a script that failed.
+static RUNNER_FAILED: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r"^(?P<runner>\[ELIFECYCLE\]|error) (?P<msg>Command failed with (?:exit code \d+|signal \w+)\.)$",
+    )
+});
+
 pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
+    runners(log, out);
     let mut index = 0;
     while index < log.len() {
         if body(log.line(index)).is_none() {
@@ -90,6 +99,38 @@ pub(super) fn extract(log: &Log<'_>, out: &mut Vec<Found>) {
 }
 
 /// The text after npm's prefix, when the line is one of npm's error lines.
+/// pnpm (`[ELIFECYCLE] Command failed with exit code 3.`, after its package's `Failed` line) and
+/// Yarn (`error Command failed with exit code 3.`): a script failed, wrapping what it printed.
+/// A script pnpm stopped because another one failed (`signal SIGTERM`) did not fail itself.
+fn runners(log: &Log<'_>, out: &mut Vec<Found>) {
+    for index in 0..log.len() {
+        let line = log.line(index);
+        if !line.starts_with("[ELIFECYCLE] ") && !line.starts_with("error Command ") {
+            continue;
+        }
+        let Some(caps) = RUNNER_FAILED.captures(line) else {
+            continue;
+        };
+        let message = &caps["msg"];
+        let error = if &caps["runner"] == "error" {
+            BuildError::new("yarn", message, index)
+        } else {
+            if message.contains("signal SIGTERM") {
+                continue;
+            }
+            let package = index
+                .checked_sub(1)
+                .filter(|&above| log.line(above) == "Failed")
+                .and_then(|above| log.dir(above));
+            match package {
+                Some(dir) => BuildError::new("pnpm", &format!("{dir}: {message}"), index),
+                None => BuildError::new("pnpm", message, index),
+            }
+        };
+        out.push(Found::weak(error));
+    }
+}
+
 fn body(line: &str) -> Option<&str> {
     let rest = line
         .strip_prefix("npm ERR!")

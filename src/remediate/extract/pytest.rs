@@ -9,7 +9,8 @@
 //! `site-packages`) and the `E` lines, kept as help. Without a summary (`-rN`), each section is
 //! an error of its own. With `--tb=line` a failure is one line, `/…/tests/test_a.py:15:
 //! AssertionError: …`, without a header: the summary's entries name their tests in the same
-//! order. Paths may hold spaces. Lines outside those two parts of the report (a test named
+//! order. With `--tb=native` the section holds Python's traceback (`File "/…/test_a.py", line
+//! 15, in test_x`) instead of location lines. Paths may hold spaces. Lines outside those two parts of the report (a test named
 //! `test_error_path`, `PASSED`, captured output) are never errors.
 
 use std::collections::HashMap;
@@ -25,6 +26,8 @@ static CAPTURED: LazyLock<Regex> = LazyLock::new(|| regex(r"^-{3,} Captured .* -
 static LOCATION: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"^(?P<path>(?:[A-Za-z]:)?[^\s:][^:]*\.py):(?P<line>\d+):(?: (?P<what>.*))?$")
 });
+static NATIVE_FRAME: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"^  File "(?P<path>.+\.py)", line (?P<line>\d+)(?:, in .*)?$"#));
 static E_LINE: LazyLock<Regex> = LazyLock::new(|| regex(r"^E\s+(?P<text>.*)$"));
 static SUMMARY: LazyLock<Regex> = LazyLock::new(|| {
     regex(r"^(?P<kind>FAILED|ERROR) (?P<id>[^\s:][^:]*?\.py(?:::\S.*?)?)(?: - (?P<msg>.*))?$")
@@ -192,6 +195,15 @@ fn section_line(line: &str, index: usize, sections: &mut Vec<Section>) {
         if let Some(caps) = E_LINE.captures(line) {
             if section.e_lines.len() < 16 {
                 section.e_lines.push(caps["text"].trim().to_owned());
+            }
+        }
+    } else if line.starts_with("  File \"") {
+        // `--tb=native`: Python's own traceback.
+        if let Some(caps) = NATIVE_FRAME.captures(line) {
+            if let Ok(number) = caps["line"].parse() {
+                section
+                    .locations
+                    .push((caps["path"].to_owned(), number, None));
             }
         }
     } else if line.contains(".py:") {

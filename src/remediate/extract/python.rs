@@ -240,13 +240,16 @@ mod tests {
             "billing/ledger.py:10: error: Incompatible return value type (got \"str\", expected \"int\")  [return-value]
 billing/ledger.py:10: note: Perhaps you need a cast
 billing/ledger.py:22:5: error: Incompatible return value type (got \"str\", expected \"int\")  [return-value]
-Found 2 errors in 1 file (checked 2 source files)",
+Found 2 errors in 1 file (checked 2 source files)
+billing\\ledger.py:16: error: \"int\" has no attribute \"upper\"  [attr-defined]",
         );
         assert_eq!(
             places(&found),
             [
                 ("mypy", "billing/ledger.py", Some(10), Some("return-value")),
                 ("mypy", "billing/ledger.py", Some(22), Some("return-value")),
+                // On a Windows agent.
+                ("mypy", "billing\\ledger.py", Some(16), Some("attr-defined")),
             ]
         );
         assert_eq!(found[0].help, ["Perhaps you need a cast"]);
@@ -326,6 +329,32 @@ error[E0308]: mismatched types
         );
         assert_eq!(found[0].message, "`os` imported but unused");
         assert_eq!(found[0].help, ["Remove unused import: `os`"]);
+    }
+
+    #[test]
+    fn unittest_on_windows() {
+        let found = run(
+            r#"======================================================================
+FAIL: test_fee (tests.test_unit.LedgerTest.test_fee)
+----------------------------------------------------------------------
+Traceback (most recent call last):
+  File "D:\a\1\s\billing service\tests\test_unit.py", line 11, in test_fee
+    self.assertEqual(fee(1), 2)
+  File "C:\hostedtoolcache\windows\Python\3.11.7\x64\Lib\unittest\case.py", line 873, in assertEqual
+    assertion_func(first, second, msg=msg)
+AssertionError: '2' != 2
+
+----------------------------------------------------------------------"#,
+        );
+        assert_eq!(
+            places(&found),
+            [(
+                "unittest",
+                "D:\\a\\1\\s\\billing service\\tests\\test_unit.py",
+                Some(11),
+                None
+            )]
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! [`KEYS`]; [`ACTED_ON`] says which of those keys change what the agent does.
 //!
 //! The program never reads the schema file (it does not exist where the agent runs). The test
-//! `tests/config_schema.rs` loads `shared/specs/coderabbit/schema.v2.json` and checks that this
+//! `tests/it/config_schema.rs` loads `tests/reference/coderabbit/schema.v2.json` and checks that this
 //! table describes exactly the same keys, types, enums and bounds, so that the two cannot drift:
 //! when CodeRabbit publishes a new schema, that test says which lines to change.
 //!
@@ -503,7 +503,7 @@ pub const ACTED_ON: &[&str] = &[
 pub const PROFILES: &[&str] = &["chill", "assertive", "quiet"];
 
 /// Keys the agent accepts beyond the published schema: settings CodeRabbit documents that the
-/// schema edition in `shared/specs` predates (`shared/specs/coderabbit/keys-after-schema.md`).
+/// schema edition in `tests/reference` predates (`tests/reference/coderabbit/keys-after-schema.md`).
 /// Kept apart so the schema test still compares [`KEYS`] with the schema exactly. An entry here
 /// whose path is also in [`KEYS`] replaces it (`reviews.profile` gains `quiet`).
 pub const EXTENSIONS: &[Key] = &[

@@ -478,24 +478,38 @@ pub fn truncate(md: String, max: usize) -> String {
     let total_lines = md.lines().count();
     let note = |omitted: usize| {
         format!(
-            "\n\n> **Note:** this summary was cut to fit Azure DevOps' limit of {max} characters \
+            "\n\n> **Note:** this comment was cut to fit Azure DevOps' limit of {max} characters \
              per comment; {} left out. `coderabbit-agent review --format json` lists every \
              finding.\n",
             plural(omitted, "line was", "lines were")
         )
     };
-    // The note and a closing tag, at their longest.
-    let reserve = utf16_len(&note(total_lines)) + utf16_len("\n</details>");
+    // The note and closing tags, at their longest.
+    let reserve = utf16_len(&note(total_lines)) + utf16_len("\n</details>\n````````");
+    // One line may take at most a tenth of the comment: a minified bundle's line or a huge
+    // message is shortened, and the lines after it still fit.
+    let line_cap = (max / 10).max(80);
 
     let mut kept = String::new();
     let mut kept_len = 0;
     let mut kept_lines = 0;
+    let mut fence: Option<String> = None;
     for line in md.lines() {
-        let len = utf16_len(line) + 1;
+        let line = shorten(line, line_cap);
+        let len = utf16_len(&line) + 1;
         if kept_len + len + reserve > max {
             break;
         }
-        kept.push_str(line);
+        let trimmed = line.trim_start();
+        if trimmed.starts_with("```") {
+            let ticks: String = trimmed.chars().take_while(|c| *c == '`').collect();
+            match &fence {
+                Some(open) if ticks.len() >= open.len() => fence = None,
+                None => fence = Some(ticks),
+                _ => {}
+            }
+        }
+        kept.push_str(&line);
         kept.push('\n');
         kept_len += len;
         kept_lines += 1;
@@ -503,11 +517,33 @@ pub fn truncate(md: String, max: usize) -> String {
     while kept.ends_with('\n') {
         kept.pop();
     }
+    if let Some(open) = fence {
+        kept.push('\n');
+        kept.push_str(&open);
+    }
     if kept.matches("<details>").count() > kept.matches("</details>").count() {
         kept.push_str("\n\n</details>");
     }
     kept.push_str(&note(total_lines - kept_lines));
     kept
+}
+
+/// `line` cut to at most `cap` UTF-16 units, marked with `…` when it was cut.
+fn shorten(line: &str, cap: usize) -> std::borrow::Cow<'_, str> {
+    if utf16_len(line) <= cap {
+        return std::borrow::Cow::Borrowed(line);
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        used += c.len_utf16();
+        if used + 1 > cap {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    std::borrow::Cow::Owned(out)
 }
 
 /// Length as Azure DevOps counts it: UTF-16 code units.
@@ -668,7 +704,7 @@ mod tests {
         assert!(md.chars().count() <= MAX_COMMENT_CHARS);
         assert!(utf16_len(&md) <= MAX_COMMENT_CHARS);
         assert!(md.len() > MAX_COMMENT_CHARS / 2, "cut far too much");
-        assert!(md.contains("> **Note:** this summary was cut"));
+        assert!(md.contains("> **Note:** this comment was cut"));
         assert!(md.starts_with("## CodeRabbit review\n\n**5000 findings**"));
         assert_eq!(
             md.matches("<details>").count(),

@@ -273,6 +273,24 @@ mod tests {
     }
 
     #[test]
+    fn a_message_of_one_huge_line_keeps_its_start_and_the_lines_after_it() {
+        let mut huge = finding(1, 1, Some("let x = 1;"));
+        huge.message = format!("{}\nsecond line", "minified();".repeat(20_000));
+        let body = finding_body(&huge);
+        assert!(utf16_len(&body) <= MAX_COMMENT_CHARS);
+        assert!(
+            body.contains("minified();minified();"),
+            "the message's start stays"
+        );
+        assert!(body.contains("second line"));
+        assert!(
+            body.contains("```suggestion\nlet x = 1;\n```"),
+            "{}",
+            &body[body.len() - 300..]
+        );
+    }
+
+    #[test]
     fn suggestion_fences_outgrow_backticks_in_the_code() {
         assert_eq!(fence_for("let s = \"```\";"), "````");
         assert_eq!(fence_for("plain"), "```");

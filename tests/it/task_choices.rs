@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, ValueEnum};
 use coderabbit_agent::cli::{Cli, FailOn, FilterMode};
+use coderabbit_agent::settings::LlmProvider;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_yaml::Value as Yaml;
@@ -108,13 +109,14 @@ fn task_json_offers_the_binary_s_values_for_fail_on_and_filter_mode() {
 }
 
 #[test]
-fn task_json_offers_the_contract_s_plans_and_providers() {
+fn task_json_offers_the_contract_s_plans_and_the_binary_s_providers() {
     let task = task_json();
     assert_eq!(pick_list(&task, "plan"), ["free", "pro"]);
     assert_eq!(
         pick_list(&task, "llmProvider"),
         ["none", "openai", "azure-openai", "anthropic"]
     );
+    assert_eq!(pick_list(&task, "llmProvider"), LlmProvider::NAMES);
 }
 
 /// Every command the task offers is a command of the binary, and accepts every option the shim

@@ -4,7 +4,10 @@
 // A dependency-free shim around the native binary: it picks bin/<platform>-<arch>/coderabbit-agent,
 // restores its execute bit (VSIX packing drops it), turns the task's inputs (INPUT_* variables, as
 // the agent sets them) into the binary's arguments and environment, runs it and passes its exit
-// status on. It owns no review logic; the binary does the work and writes the log.
+// status on. The valid values of its pick lists are task.json's; which options each command takes
+// is the COMMANDS table. With a service connection (workload identity federation) it also fetches
+// the reviewer's Entra ID token, since only a task can reach the connection. It owns no review
+// logic; the binary does the work and writes the log.
 //
 // Run by hand with arguments (`node index.js --version`), it passes them to the binary unchanged
 // and maps no inputs: a quick way to check which binary a task folder carries.

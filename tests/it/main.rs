@@ -15,5 +15,6 @@ mod emulator_selftest;
 mod extract_logs;
 mod pull_request_build;
 mod remediation;
+mod task_choices;
 mod templates;
 mod vsix;

@@ -861,6 +861,7 @@ fn both_branches_of_a_condition_are_expanded() {
         std::fs::read_to_string(root().join("pipeline-templates/steps/coderabbit-review.yml"))
             .expect("read");
     let document: Yaml = serde_yaml::from_str(&text).expect("yaml");
+    let variants_of = variants;
     let variants = variants(&document);
     let steps = |v: &Json| v["steps"].as_array().map_or(0, Vec::len);
     let counts: BTreeSet<usize> = variants.iter().map(|(_, v)| steps(v)).collect();
@@ -874,13 +875,25 @@ fn both_branches_of_a_condition_are_expanded() {
         .find(|(_, v)| steps(v) == 2)
         .map(|(_, v)| v["steps"][1].clone())
         .expect("a variant with remediation");
+    assert_eq!(remediation["template"], "coderabbit-remediation.yml");
+
+    // The remediation step itself, with its default condition: after a failed step, in a PR build.
+    let text =
+        std::fs::read_to_string(root().join("pipeline-templates/steps/coderabbit-remediation.yml"))
+            .expect("read");
+    let document: Yaml = serde_yaml::from_str(&text).expect("yaml");
+    let remediation = variants_of(&document)[0].1["steps"][0].clone();
     assert_eq!(remediation["inputs"]["command"], "remediate");
     assert_eq!(remediation["inputs"]["plan"], "pro");
     assert_eq!(
         remediation["condition"],
         "and(failed(), eq(variables['Build.Reason'], 'PullRequest'))"
     );
-    let review = &variants[0].1["steps"][0];
+    let review = variants
+        .iter()
+        .map(|(_, v)| &v["steps"][0])
+        .find(|step| step["inputs"].get("accessToken").is_some())
+        .expect("a variant with the PAT");
     assert_eq!(
         review["condition"],
         "and(succeeded(), eq(variables['Build.Reason'], 'PullRequest'))"
@@ -978,4 +991,87 @@ fn a_broken_template_is_rejected() {
         problems.iter().any(|p| p.contains("`colour`")),
         "{problems:?}"
     );
+}
+
+/// The remediation step is written once, in steps/coderabbit-remediation.yml: every other
+/// template adds it through that file.
+#[test]
+fn the_remediation_step_is_written_once() {
+    let mut files = Vec::new();
+    yaml_files(&root().join("pipeline-templates"), &mut files);
+    let writers: Vec<String> = files
+        .iter()
+        .filter(|file| {
+            std::fs::read_to_string(file)
+                .expect("read")
+                .contains("command: remediate")
+        })
+        .map(|file| file.display().to_string())
+        .collect();
+    assert_eq!(writers.len(), 1, "{writers:?}");
+    assert!(
+        writers[0].ends_with("steps/coderabbit-remediation.yml"),
+        "{writers:?}"
+    );
+    for template in [
+        "pipeline-templates/steps/coderabbit-review.yml",
+        "pipeline-templates/jobs/coderabbit-review.yml",
+        "pipeline-templates/extends/coderabbit-required.yml",
+    ] {
+        let text = std::fs::read_to_string(root().join(template)).expect("read");
+        assert!(
+            text.contains("coderabbit-remediation.yml"),
+            "{template} adds the remediation step through its template"
+        );
+    }
+}
+
+/// With `serviceConnection`, the steps pass the connection and no PAT; without it, the PAT.
+#[test]
+fn a_service_connection_replaces_the_pat_in_the_steps() {
+    for template in [
+        "pipeline-templates/steps/coderabbit-review.yml",
+        "pipeline-templates/steps/coderabbit-remediation.yml",
+    ] {
+        let text = std::fs::read_to_string(root().join(template)).expect("read");
+        let document: Yaml = serde_yaml::from_str(&text).expect("yaml");
+        let parameters = Parameters::of(&document);
+        let mut found = BTreeSet::new();
+        conditions(&document, &mut found);
+        let empty = "eq(parameters.serviceConnection, '')".to_owned();
+        let set = "ne(parameters.serviceConnection, '')".to_owned();
+        assert!(
+            found.contains(&empty) && found.contains(&set),
+            "{template}: {found:?}"
+        );
+        for (connection, expected) in [(true, "connectedServiceName"), (false, "accessToken")] {
+            let truth: BTreeMap<String, bool> = found
+                .iter()
+                .map(|c| {
+                    let value = if *c == set {
+                        connection
+                    } else if *c == empty {
+                        !connection
+                    } else {
+                        true
+                    };
+                    (c.clone(), value)
+                })
+                .collect();
+            let mut expander = Expander {
+                parameters: &parameters,
+                truth: &truth,
+                scope: Vec::new(),
+            };
+            let expanded = expander.value(&document);
+            let inputs = &expanded["steps"][0]["inputs"];
+            let other = if connection {
+                "accessToken"
+            } else {
+                "connectedServiceName"
+            };
+            assert!(inputs.get(expected).is_some(), "{template}: {inputs}");
+            assert!(inputs.get(other).is_none(), "{template}: {inputs}");
+        }
+    }
 }

@@ -174,36 +174,81 @@ test('uses the defaults of task.json for inputs the agent did not set', (t) => {
   assert.equal(run.env.CODERABBIT_PAT, undefined);
 });
 
-test('remediate, dry run and a pick-list value in another case', (t) => {
+test('remediate gets only the options it accepts, with a pick-list value in another case', (t) => {
   const folder = taskFolder(t);
   const result = runShim(
     folder,
     baseEnv(folder, {
       INPUT_COMMAND: 'Remediate',
+      INPUT_CONFIGPATH: 'ci/coderabbit.yaml',
       INPUT_FAILON: 'CRITICAL',
+      INPUT_FILTERMODE: 'file',
+      INPUT_FINDINGS: 'a.sarif',
+      INPUT_MAXCOMMENTS: '5',
       INPUT_DRYRUN: 'true',
     }),
   );
   assert.equal(result.status, 0, result.stdout + result.stderr);
-  assert.deepEqual(recorded(folder).args, [
-    'remediate',
-    '--fail-on',
-    'critical',
-    '--filter-mode',
-    'added',
-    '--max-comments',
-    '50',
-    '--dry-run',
-  ]);
+  assert.deepEqual(recorded(folder).args, ['remediate', '--config', 'ci/coderabbit.yaml', '--dry-run']);
+});
+
+test('doctor gets only --config, and needs no token in a PR build', (t) => {
+  const folder = taskFolder(t);
+  const result = runShim(
+    folder,
+    baseEnv(folder, {
+      ...prBuild(),
+      INPUT_COMMAND: 'doctor',
+      INPUT_CONFIGPATH: 'ci/coderabbit.yaml',
+      INPUT_FAILON: 'major',
+      INPUT_DRYRUN: 'true',
+      INPUT_FINDINGS: 'a.sarif',
+    }),
+  );
+  assert.equal(result.status, 0, result.stdout + result.stderr);
+  assert.deepEqual(recorded(folder).args, ['doctor', '--config', 'ci/coderabbit.yaml']);
+});
+
+/** What each command of the binary accepts (the binary's interface, as its owner set it). */
+const ACCEPTED = {
+  review: ['--repo', '--base', '--head', '--config', '--fail-on', '--filter-mode', '--findings', '--max-comments', '--dry-run', '--format'],
+  remediate: ['--repo', '--base', '--head', '--config', '--dry-run', '--format'],
+  doctor: ['--repo', '--base', '--head', '--config'],
+};
+
+test('every command is passed only options the binary accepts for it, whatever the inputs', (t) => {
+  for (const command of Object.keys(ACCEPTED)) {
+    const folder = taskFolder(t);
+    const result = runShim(
+      folder,
+      baseEnv(folder, {
+        INPUT_COMMAND: command,
+        INPUT_CONFIGPATH: 'c.yaml',
+        INPUT_FAILON: 'minor',
+        INPUT_FILTERMODE: 'file',
+        INPUT_FINDINGS: 'a.sarif\nb.xml',
+        INPUT_MAXCOMMENTS: '3',
+        INPUT_DRYRUN: 'true',
+      }),
+    );
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    const args = recorded(folder).args;
+    assert.equal(args[0], command);
+    const flags = args.filter((arg) => arg.startsWith('--'));
+    for (const flag of flags) {
+      assert.ok(ACCEPTED[command].includes(flag), `${command} does not accept ${flag}: ${args.join(' ')}`);
+    }
+    assert.ok(flags.includes('--config'), `${command}: ${args.join(' ')}`);
+  }
 });
 
 test('an invalid pick-list value fails the step with one sentence, before the binary runs', (t) => {
   const cases = [
     ['INPUT_FAILON', 'loud', 'Input failOn is `loud`; valid values: none, info, trivial, minor, major, critical.'],
-    ['INPUT_COMMAND', 'fix', 'Input command is `fix`; valid values: review, remediate.'],
+    ['INPUT_COMMAND', 'fix', 'Input command is `fix`; valid values: review, remediate, doctor.'],
     ['INPUT_PLAN', 'gold', 'Input plan is `gold`; valid values: free, pro.'],
     ['INPUT_FILTERMODE', 'lines', 'Input filterMode is `lines`; valid values: added, diff_context, file, nofilter.'],
-    ['INPUT_LLMPROVIDER', 'gpt', 'Input llmProvider is `gpt`; valid values: none, openai, azure-openai.'],
+    ['INPUT_LLMPROVIDER', 'gpt', 'Input llmProvider is `gpt`; valid values: none, openai, azure-openai, anthropic.'],
     ['INPUT_DRYRUN', 'maybe', 'Input dryRun is `maybe`; valid values: true, false.'],
   ];
   for (const [variable, value, sentence] of cases) {
@@ -338,6 +383,24 @@ test('picks bin/<platform>-<arch>/coderabbit-agent[.exe] for the five platforms'
   }
 });
 
+test('the platform choice: win32-x64 takes the .exe, the others the bare name, others none', () => {
+  const expected = {
+    'win32-x64': 'bin/win32-x64/coderabbit-agent.exe',
+    'linux-x64': 'bin/linux-x64/coderabbit-agent',
+    'linux-arm64': 'bin/linux-arm64/coderabbit-agent',
+    'darwin-x64': 'bin/darwin-x64/coderabbit-agent',
+    'darwin-arm64': 'bin/darwin-arm64/coderabbit-agent',
+  };
+  for (const [key, relative] of Object.entries(expected)) {
+    const [platform, arch] = key.split('-');
+    const choice = shim.platformBinary(platform, arch);
+    assert.equal(choice.relative, relative);
+    assert.equal(choice.shipped, true, key);
+  }
+  assert.equal(shim.platformBinary('win32', 'arm64').shipped, false);
+  assert.equal(shim.platformBinary('linux', 'ia32').shipped, false);
+});
+
 test('a platform without a binary fails with a sentence naming it', (t) => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'coderabbit-platforms-'));
   t.after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -376,7 +439,7 @@ test('task.json declares the inputs the shim reads, with Node20_1 and Node24 han
   const manifest = JSON.parse(fs.readFileSync(path.join(TASK, 'task.json'), 'utf8'));
   const names = manifest.inputs.map((input) => input.name);
   assert.deepEqual(names, [
-    'command', 'accessToken', 'plan', 'configPath', 'failOn', 'filterMode', 'findings',
+    'command', 'accessToken', 'connectedServiceName', 'plan', 'configPath', 'failOn', 'filterMode', 'findings',
     'maxComments', 'dryRun', 'llmProvider', 'llmBaseUrl', 'llmModel', 'llmApiKey',
     'llmApiVersion', 'allowInsecureHttp',
   ]);
@@ -384,4 +447,7 @@ test('task.json declares the inputs the shim reads, with Node20_1 and Node24 han
   assert.equal(manifest.execution.Node24.target, 'index.js');
   assert.equal(manifest.name, 'CodeRabbitReview');
   assert.equal(manifest.version.Major, 1);
+  const connection = manifest.inputs.find((input) => input.name === 'connectedServiceName');
+  assert.equal(connection.type, 'connectedService:AzureRM');
+  assert.equal(connection.required, false);
 });

@@ -108,6 +108,7 @@ pub fn check(file: &FileUnderReview<'_>, options: &RuleOptions) -> Vec<Finding> 
             .collect(),
         added: &diff.added_lines,
         rust_tests_start: OnceCell::new(),
+        encrypted: OnceCell::new(),
     };
     let whole_file: Vec<&Rule> = registry::file_rules(enabled).collect();
     let mut concerned = vec![false; whole_file.len()];
@@ -152,6 +153,8 @@ struct FileContext<'a> {
     /// The line of the file's first Rust `#[cfg(test)]` or `#[test]` attribute, found on first
     /// use.
     rust_tests_start: OnceCell<Option<u32>>,
+    /// Whether the file is an encrypted document (SOPS, Ansible Vault), found on first use.
+    encrypted: OnceCell<bool>,
 }
 
 impl<'a> FileContext<'a> {
@@ -197,6 +200,9 @@ struct Sink {
     hits: Vec<Hit>,
     /// Index in `hits` of the first hit of the line being checked.
     line_start: usize,
+    /// Byte ranges of the line being checked that a finding already covers: one finding per
+    /// occurrence, so a later, more general rule leaves them alone.
+    claimed: Vec<(usize, usize)>,
 }
 
 struct Hit {
@@ -214,6 +220,17 @@ impl Sink {
     /// Marks the start of a new line's hits.
     fn start_line(&mut self) {
         self.line_start = self.hits.len();
+        self.claimed.clear();
+    }
+
+    /// Marks `start..end` of the line being checked as covered by a finding.
+    fn claim(&mut self, start: usize, end: usize) {
+        self.claimed.push((start, end));
+    }
+
+    /// Whether a finding already covers part of `start..end` of the line being checked.
+    fn is_claimed(&self, start: usize, end: usize) -> bool {
+        self.claimed.iter().any(|&(s, e)| s < end && start < e)
     }
 
     /// Records a hit on a single line; `message` is only built when the hit is kept as its own
@@ -349,6 +366,7 @@ mod tests {
             [
                 "secrets/aws-access-key",
                 "secrets/aws-secret-key",
+                "secrets/aws-session-token",
                 "secrets/azure-storage-key",
                 "secrets/azure-storage-connection-string",
                 "secrets/azure-shared-access-key",

@@ -23,6 +23,7 @@ use crate::finding::{Category, Severity};
 pub(super) static RULES: &[&Rule] = &[
     &secrets::providers::AWS_ACCESS_KEY,
     &secrets::assignments::AWS_SECRET_KEY,
+    &secrets::assignments::AWS_SESSION_TOKEN,
     &secrets::assignments::AZURE_STORAGE_KEY,
     &secrets::assignments::AZURE_STORAGE_CONNECTION_STRING,
     &secrets::providers::AZURE_SHARED_ACCESS_KEY,

@@ -8,9 +8,10 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 use super::judgement::{
-    decoded_says_placeholder, fixture_note, identifier_words, looks_random,
-    neighbours_say_placeholder, placeholder, severity_for, shannon_entropy,
+    decoded_says_placeholder, encrypted_document, fixture_note, identifier_words, is_ciphertext,
+    looks_random, neighbours_say_placeholder, placeholder, severity_for, shannon_entropy,
 };
+use super::providers::pipeline_variable_name;
 use super::redaction::{redact, report};
 use super::{ends_cleanly, is_base64, regex, secret_rule, standalone};
 use crate::sources::rules::registry::Rule;
@@ -19,19 +20,41 @@ use crate::sources::rules::{FileContext, Line, Sink};
 
 pub(in crate::sources::rules) static AWS_SECRET_KEY: Rule = secret_rule(
     "secrets/aws-secret-key",
-    "A 40-character AWS secret access key is assigned to a name such as aws_secret_access_key. \
-     Together with its access key id it grants whatever the IAM identity can do, and git keeps \
-     it in the history even after the line is removed. Deactivate the key pair in IAM, issue a \
-     new one and load it from a secret store or a secret pipeline variable.",
+    "A 40-character AWS secret access key is assigned to a name such as aws_secret_access_key, \
+     or passed as a string argument next to an access key id (`new BasicAWSCredentials(\"AKIA…\", \
+     \"…\")`, `credentials.NewStaticCredentials(…)`, `boto3.client(…)`). Together with its \
+     access key id it grants whatever the IAM identity can do, and git keeps it in the history \
+     even after the line is removed. Deactivate the key pair in IAM, issue a new one and load it \
+     from a secret store or a secret pipeline variable.",
     &[
         "secret_access_key",
         "secretaccesskey",
         "secret-access-key",
         "aws_secret",
         "awssecret",
+        "akia",
+        "asia",
     ],
     false,
     aws_secret_key,
+);
+
+pub(in crate::sources::rules) static AWS_SESSION_TOKEN: Rule = secret_rule(
+    "secrets/aws-session-token",
+    "An AWS session token (the long base64 token of temporary STS credentials, as in \
+     `aws_session_token = …` or `AWS_SESSION_TOKEN=…`) is committed. With its temporary key \
+     pair it acts as the assumed role until it expires, often for hours. Revoke the role's \
+     active sessions in IAM if it may still be valid, and let the pipeline obtain temporary \
+     credentials through a service connection instead.",
+    &[
+        "session_token",
+        "sessiontoken",
+        "session-token",
+        "iqojb3jpz2lux2vj",
+        "fwogzxivyxdz",
+    ],
+    false,
+    aws_session_token,
 );
 
 pub(in crate::sources::rules) static AZURE_STORAGE_KEY: Rule = secret_rule(
@@ -59,11 +82,17 @@ pub(in crate::sources::rules) static AZURE_STORAGE_CONNECTION_STRING: Rule = sec
 
 pub(in crate::sources::rules) static HARDCODED_CREDENTIAL: Rule = secret_rule(
     "secrets/hardcoded-credential",
-    "A literal that looks random (long enough, mixed characters, high Shannon entropy) is \
-     assigned to a name such as password, secret, token, api_key or client_secret. References \
-     (`${VAR}`, `$(Var)`, `{{ x }}`, environment lookups, function calls), file paths, ordinary \
-     words and placeholders (`changeme`, `xxxx`, `<your-key>`) are skipped. Treat the value as \
-     leaked: rotate it and read it from a secret store or a secret pipeline variable.",
+    "A literal that looks random (long enough, mixed characters, high Shannon entropy) is given \
+     to a name such as password, secret, token, api_key or client_secret (or one ending so, like \
+     PGPASSWORD): assigned (`name = …`, `name: …`), passed as a command-line flag \
+     (`--password …`, `-StorageAccountKey \"…\"`), written as an XML element or a NuGet \
+     `<add key=\"ClearTextPassword\" value=\"…\"/>`, defined (`define('DB_PASSWORD', '…')`), \
+     set in a connection string (`…;Password=…;`), the value of a pipeline variable of that name \
+     or the `default` of a Terraform variable marked `sensitive`. References and templates \
+     (`${VAR}`, `$(Var)`, `{{ x }}`, `%(x)s`, environment lookups, function calls), encrypted \
+     values (SOPS, Ansible Vault), file paths, ordinary words and placeholders (`changeme`, \
+     `xxxx`, `<your-key>`) are skipped. Treat the value as leaked: rotate it and read it from a \
+     secret store or a secret pipeline variable.",
     &[
         "password",
         "passwd",
@@ -80,6 +109,11 @@ pub(in crate::sources::rules) static HARDCODED_CREDENTIAL: Rule = secret_rule(
         "authkey",
         "auth_key",
         "credential",
+        "accountkey",
+        "account-key",
+        "account_key",
+        "default",
+        "value:",
     ],
     false,
     hardcoded_credential,
@@ -88,10 +122,11 @@ pub(in crate::sources::rules) static HARDCODED_CREDENTIAL: Rule = secret_rule(
 pub(in crate::sources::rules) static URL_PASSWORD: Rule = secret_rule(
     "secrets/url-password",
     "A URL carries a password in its user-info part (`scheme://user:password@host`), as in \
-     database, message-broker and package-feed URLs. The password travels with every copy of \
-     the file and of its history. Rotate the password and build the URL from a secret at run \
-     time. URLs to the local machine and placeholder passwords are not reported.",
-    &["://"],
+     database, message-broker and package-feed URLs, or a data source name does without a \
+     scheme (`user:password@tcp(host)/db`). The password travels with every copy of the file \
+     and of its history. Rotate the password and build the URL from a secret at run time. URLs \
+     to the local machine and placeholder passwords are not reported.",
+    &["://", "@tcp(", "@unix(", "@udp("],
     false,
     url_password,
 );
@@ -102,10 +137,33 @@ static AWS_SECRET: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A quoted 40-character string: an argument that may be a secret access key.
+static QUOTED_40: LazyLock<Regex> = LazyLock::new(|| regex(r#"["'`]([A-Za-z0-9/+]{40})["'`]"#));
+
+/// An AWS access key id as a quoted argument.
+static QUOTED_KEY_ID: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"["'`](?:AKIA|ASIA)[A-Z0-9]{16}["'`]"#));
+
 fn aws_secret_key(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
     let text = line.text;
-    for caps in AWS_SECRET.captures_iter(text) {
-        let Some(secret) = caps.get(1) else { continue };
+    let named = AWS_SECRET
+        .captures_iter(text)
+        .filter_map(|caps| caps.get(1));
+    // `new BasicAWSCredentials("AKIA…", "…")`, `NewStaticCredentials("AKIA…", "…", "")`:
+    // a quoted 40-character argument after a quoted key id on the same line.
+    let after_key_id = QUOTED_KEY_ID.find(text).map(|id| id.end());
+    let as_argument = after_key_id.into_iter().flat_map(|from| {
+        QUOTED_40
+            .captures_iter(text)
+            .filter_map(|caps| caps.get(1))
+            .filter(move |secret| secret.start() > from)
+            .filter(|secret| {
+                let value = secret.as_str();
+                value.bytes().any(|b| b.is_ascii_lowercase())
+                    && value.bytes().any(|b| b.is_ascii_uppercase())
+            })
+    });
+    for secret in named.chain(as_argument) {
         if !ends_cleanly(text, secret.end(), is_base64) {
             continue;
         }
@@ -219,9 +277,20 @@ static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
     )
 });
 
+/// A data source name without a scheme, as Go's MySQL driver takes it:
+/// `user:password@tcp(host:3306)/db`.
+static DSN_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?:^|[\s"'`=])([A-Za-z0-9_.\-]{1,64}):([^\s:/@"'`<>]{1,128})@(?:tcp|udp|unix)\(([A-Za-z0-9.\-\[\]:]{1,255})"#,
+    )
+});
+
 fn url_password(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
     let text = line.text;
-    for caps in URL_USERINFO.captures_iter(text) {
+    for caps in URL_USERINFO
+        .captures_iter(text)
+        .chain(DSN_USERINFO.captures_iter(text))
+    {
         let (Some(password), Some(host)) = (caps.get(2), caps.get(3)) else {
             continue;
         };
@@ -239,13 +308,13 @@ fn url_password(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
             continue;
         }
         let value = password.as_str();
-        if !looks_random(value) {
+        if !looks_random(value) || sink.is_claimed(password.start(), password.end()) {
             continue;
         }
         let near = syntax::window(text, password.start(), password.end(), 48);
         if placeholder(value, value, near).is_some()
             || decoded_says_placeholder(value)
-            || neighbours_say_placeholder(ctx, line.number).is_some()
+            || neighbours_say_placeholder(ctx, line.number, false).is_some()
         {
             continue;
         }
@@ -308,7 +377,30 @@ pub(super) fn is_credential_name(name: &str) -> bool {
                 | "subscription"
         ),
         "word" => before == "pass",
-        _ => false,
+        // `secret_key_base` (Rails).
+        "base" => before == "key" && words.len() >= 3 && words[words.len() - 3] == "secret",
+        // One word ending in a credential's name: `PGPASSWORD`, `dbpassword`, `accesstoken`.
+        _ => ["password", "passwd", "secret", "token"]
+            .iter()
+            .any(|suffix| {
+                last.len() > suffix.len()
+                    && last.ends_with(suffix)
+                    && ![
+                        "csrf",
+                        "xsrf",
+                        "page",
+                        "next",
+                        "continuation",
+                        "cancel",
+                        "sync",
+                        "resume",
+                        "public",
+                        "refresh",
+                        "id",
+                    ]
+                    .iter()
+                    .any(|prefix| last.starts_with(prefix))
+            }),
     };
     let disclaimed = words.iter().any(|word| {
         matches!(
@@ -346,6 +438,28 @@ fn bare_values_are_literals(ctx: &FileContext<'_>) -> bool {
 }
 
 fn hardcoded_credential(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    let text = line.text;
+    assigned(ctx, line, sink);
+    if text.contains(" -") || text.starts_with('-') {
+        flags(ctx, line, sink);
+    }
+    if text.contains("</") || text.contains("value=") {
+        xml(ctx, line, sink);
+    }
+    if text.contains(',') {
+        name_value_arguments(ctx, line, sink);
+    }
+    if text.contains(';') {
+        connection_string(ctx, line, sink);
+    }
+    pipeline_variable(ctx, line, sink);
+    if matches!(syntax::extension(ctx.path).as_str(), "tf" | "hcl") {
+        terraform_default(ctx, line, sink);
+    }
+}
+
+/// `name = "…"`, `name: …`, `"name" => '…'`.
+fn assigned(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
     let text = line.text;
     let bare_ok = bare_values_are_literals(ctx);
     // The lazy DFA finds candidate assignments cheaply; captures (a slower engine) run only on
@@ -401,29 +515,291 @@ fn hardcoded_credential(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink)
             start: value.start() + shift,
             end: value.end() + shift,
         };
-        let secret = value.as_str();
-        if !looks_random(secret) {
+        let bare = caps
+            .name("bare")
+            .is_some_and(|bare| bare.start() + shift == value.start());
+        let name = name.as_str().trim_start_matches('$');
+        judge_credential(ctx, line, sink, name, (value.start(), value.end()), bare);
+    }
+}
+
+/// Judges a literal given to a credential's name and reports it if it looks real: not a
+/// reference, a template, ciphertext, words or a placeholder, and not already reported.
+fn judge_credential(
+    ctx: &FileContext<'_>,
+    line: &Line<'_>,
+    sink: &mut Sink,
+    name: &str,
+    (start, end): (usize, usize),
+    bare: bool,
+) {
+    let text = line.text;
+    let Some(secret) = text.get(start..end) else {
+        return;
+    };
+    // YAML anchors, aliases, tags and block scalars are syntax, not the value.
+    if bare && secret.starts_with(['&', '*', '!', '|', '>']) {
+        return;
+    }
+    if is_ciphertext(secret) || !looks_random(secret) || sink.is_claimed(start, end) {
+        return;
+    }
+    let near = syntax::window(text, start, end, 48);
+    if placeholder(secret, secret, near).is_some()
+        || decoded_says_placeholder(secret)
+        || neighbours_say_placeholder(ctx, line.number, false).is_some()
+        || encrypted_document(ctx)
+    {
+        return;
+    }
+    sink.claim(start, end);
+    let shown = redact(secret);
+    let name = name.to_string();
+    let entropy = shannon_entropy(secret);
+    let severity = severity_for(ctx, &HARDCODED_CREDENTIAL, line.number);
+    let note = fixture_note(severity);
+    sink.push(&HARDCODED_CREDENTIAL, line.number, severity, || {
+        format!(
+            "`{name}` is assigned a literal that looks like a real credential (`{shown}`, \
+             {entropy:.1} bits of entropy per character). Treat it as leaked: rotate it and \
+             read it from a secret store or a secret pipeline variable.{note}"
+        )
+    });
+}
+
+/// The quoted or bare value a pattern captured, and whether it was bare.
+fn captured_value(caps: &regex::Captures<'_>) -> Option<((usize, usize), bool)> {
+    if let Some(quoted) = caps.name("dq").or(caps.name("sq")) {
+        return Some(((quoted.start(), quoted.end()), false));
+    }
+    caps.name("bare")
+        .map(|bare| ((bare.start(), bare.end()), true))
+}
+
+/// A command-line flag and its value: `--password …`, `--account-key "…"`,
+/// `-StorageAccountKey '…'`, `--client-secret=…`.
+static FLAG: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?:^|[\s"'(\[,])--?(?P<name>[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)(?:[ \t]+|=)(?:"(?P<dq>[^"\\]*)"|'(?P<sq>[^'\\]*)'|(?P<bare>[^\s"'`;|&)\]]+))"#,
+    )
+});
+
+fn flags(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    for caps in FLAG.captures_iter(line.text) {
+        let Some(name) = caps.name("name") else {
+            continue;
+        };
+        if !is_credential_name(name.as_str()) {
             continue;
         }
-        let near = syntax::window(text, value.start(), value.end(), 48);
-        if placeholder(secret, secret, near).is_some()
-            || decoded_says_placeholder(secret)
-            || neighbours_say_placeholder(ctx, line.number).is_some()
+        let Some((span, bare)) = captured_value(&caps) else {
+            continue;
+        };
+        // A bare value that starts another flag is not this flag's value.
+        if bare && line.text[span.0..].starts_with('-') {
+            continue;
+        }
+        let shown = format!("-{}", name.as_str());
+        judge_credential(ctx, line, sink, &shown, span, bare);
+    }
+}
+
+/// `<password>…</password>`, and `<add key="ClearTextPassword" value="…" />` as in NuGet.config
+/// and .NET app settings.
+static XML_ELEMENT: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"<(?P<name>[A-Za-z_][\w.:-]*)>(?P<bare>[^<>\s]+)</(?P<close>[A-Za-z_][\w.:-]*)>"#)
+});
+static XML_KEY_VALUE: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"\bkey\s*=\s*"(?P<name>[^"]{1,64})"\s+value\s*=\s*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)')"#)
+});
+
+fn xml(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    for caps in XML_ELEMENT.captures_iter(line.text) {
+        let (Some(name), Some(close), Some(value)) =
+            (caps.name("name"), caps.name("close"), caps.name("bare"))
+        else {
+            continue;
+        };
+        if name.as_str() == close.as_str() && is_credential_name(name.as_str()) {
+            judge_credential(
+                ctx,
+                line,
+                sink,
+                name.as_str(),
+                (value.start(), value.end()),
+                false,
+            );
+        }
+    }
+    for caps in XML_KEY_VALUE.captures_iter(line.text) {
+        let Some(name) = caps.name("name") else {
+            continue;
+        };
+        if !is_credential_name(name.as_str()) {
+            continue;
+        }
+        if let Some((span, _)) = captured_value(&caps) {
+            judge_credential(ctx, line, sink, name.as_str(), span, false);
+        }
+    }
+}
+
+/// A quoted name then a quoted value as arguments: `define('DB_PASSWORD', '…')`,
+/// `setenv("API_TOKEN", "…")`, `headers.put("X-Api-Key", "…")`.
+static NAME_VALUE_ARGUMENTS: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"["'](?P<name>[A-Za-z_][A-Za-z0-9_.\-]*)["']\s*,\s*(?:"(?P<dq>[^"\\]*)"|'(?P<sq>[^'\\]*)')"#,
+    )
+});
+
+fn name_value_arguments(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    for caps in NAME_VALUE_ARGUMENTS.captures_iter(line.text) {
+        let Some(name) = caps.name("name") else {
+            continue;
+        };
+        if !is_credential_name(name.as_str()) {
+            continue;
+        }
+        if let Some((span, _)) = captured_value(&caps) {
+            judge_credential(ctx, line, sink, name.as_str(), span, false);
+        }
+    }
+}
+
+/// `Password=…;` inside a connection string (`Server=…;User Id=…;Password=…;`), quoted or not.
+static CONNECTION_PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r#"(?:^|[;"'])\s*(?P<name>[A-Za-z][A-Za-z0-9 _.]*?)\s*=\s*(?P<bare>[^;"'\s]+)"#)
+});
+
+fn connection_string(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    for caps in CONNECTION_PAIR.captures_iter(line.text) {
+        let (Some(name), Some(value)) = (caps.name("name"), caps.name("bare")) else {
+            continue;
+        };
+        // A pair of a connection string: `;` right after it, or another pair before it.
+        let after = &line.text[value.end()..];
+        let in_connection = after.trim_start().starts_with(';')
+            || line.text[..name.start()].trim_end().ends_with(';');
+        if in_connection && is_credential_name(name.as_str()) {
+            judge_credential(
+                ctx,
+                line,
+                sink,
+                name.as_str(),
+                (value.start(), value.end()),
+                false,
+            );
+        }
+    }
+}
+
+/// `value: …` of a pipeline variable whose `- name:` is a credential's.
+fn pipeline_variable(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    let text = line.text;
+    let trimmed = text.trim_start();
+    let Some(rest) = trimmed
+        .strip_prefix("value:")
+        .or_else(|| trimmed.strip_prefix("- value:"))
+    else {
+        return;
+    };
+    let Some(name) = pipeline_variable_name(ctx, line.number) else {
+        return;
+    };
+    if !is_credential_name(name) {
+        return;
+    }
+    let offset = text.len() - rest.len();
+    let value = rest.trim();
+    let start = offset + (rest.len() - rest.trim_start().len());
+    let (start, end, bare) = match value.as_bytes().first() {
+        Some(b'"' | b'\'') if value.len() >= 2 && value.ends_with(&value[..1]) => {
+            (start + 1, start + value.len() - 1, false)
+        }
+        _ => (start, start + value.len(), true),
+    };
+    judge_credential(ctx, line, sink, name, (start, end), bare);
+}
+
+static TERRAFORM_DEFAULT: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"^\s*default\s*=\s*"(?P<dq>[^"\\]*)""#));
+static TERRAFORM_VARIABLE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r#"^\s*variable\s+"(?P<name>[^"]+)"\s*\{"#));
+static TERRAFORM_SENSITIVE: LazyLock<Regex> =
+    LazyLock::new(|| regex(r"^\s*sensitive\s*=\s*true\b"));
+
+/// The `default` of a Terraform variable that is marked `sensitive = true` or named as a
+/// credential.
+fn terraform_default(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    let Some(value) = TERRAFORM_DEFAULT
+        .captures(line.text)
+        .and_then(|caps| caps.name("dq"))
+    else {
+        return;
+    };
+    // The enclosing `variable "…" {`, within a few lines above and before any closing brace.
+    let Some((header, name)) = enclosing_variable(ctx, line.number) else {
+        return;
+    };
+    let sensitive = (header + 1..header + 40)
+        .map_while(|number| ctx.line_text(number).filter(|text| !text.starts_with('}')))
+        .any(|text| TERRAFORM_SENSITIVE.is_match(text));
+    if sensitive || is_credential_name(name) {
+        let shown = format!("var.{name}");
+        judge_credential(ctx, line, sink, &shown, (value.start(), value.end()), false);
+    }
+}
+
+/// The line and name of the Terraform `variable "name" {` block that holds `number`.
+fn enclosing_variable<'a>(ctx: &FileContext<'a>, number: u32) -> Option<(u32, &'a str)> {
+    for offset in 1..=30 {
+        let above = number.checked_sub(offset)?;
+        let text = ctx.line_text(above)?;
+        if let Some(name) = TERRAFORM_VARIABLE
+            .captures(text)
+            .and_then(|caps| caps.name("name"))
         {
+            return Some((above, name.as_str()));
+        }
+        if text.starts_with('}') {
+            return None;
+        }
+    }
+    None
+}
+
+/// The AWS session token assigned to a name such as `aws_session_token`, or any token that
+/// starts like an STS session token (`IQoJb3JpZ2luX2Vj…`, `FwoGZXIvYXdzE…`).
+static AWS_SESSION: LazyLock<Regex> = LazyLock::new(|| {
+    regex(
+        r#"(?i:session[_.-]?token)[a-z_]*["'\]]?\s*(?::=|=>|=|:|,)\s*[@$]?["'`]?([A-Za-z0-9/+]{100,}={0,2})|(?:IQoJb3JpZ2luX2Vj|FwoGZXIvYXdzE)[A-Za-z0-9/+]{96,}={0,2}"#,
+    )
+});
+
+fn aws_session_token(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    let text = line.text;
+    for caps in AWS_SESSION.captures_iter(text) {
+        let Some(secret) = caps.get(1).or_else(|| caps.get(0)) else {
+            continue;
+        };
+        if !standalone(text, secret.start(), secret.end(), is_base64) {
             continue;
         }
-        let shown = redact(secret);
-        let name = name.as_str().trim_start_matches('$').to_string();
-        let entropy = shannon_entropy(secret);
-        let severity = severity_for(ctx, &HARDCODED_CREDENTIAL, line.number);
-        let note = fixture_note(severity);
-        sink.push(&HARDCODED_CREDENTIAL, line.number, severity, || {
-            format!(
-                "`{name}` is assigned a literal that looks like a real credential (`{shown}`, \
-                 {entropy:.1} bits of entropy per character). Treat it as leaked: rotate it and \
-                 read it from a secret store or a secret pipeline variable.{note}"
-            )
-        });
+        let value = secret.as_str();
+        let near = syntax::window(text, secret.start(), secret.end(), 64);
+        let verdict = placeholder(value, value, near);
+        if verdict.is_none() && shannon_entropy(value) < 4.5 {
+            continue;
+        }
+        report(
+            ctx,
+            sink,
+            &AWS_SESSION_TOKEN,
+            line.number,
+            "AWS session token",
+            value,
+            verdict,
+        );
     }
 }
 

@@ -2,11 +2,14 @@
 //! the shape of random text, words and paths, published documentation values, placeholders in
 //! the value or said by the code around it, and the lower severity of fixtures in test code.
 
+use std::sync::LazyLock;
+
+use regex::Regex;
 use sha2::{Digest, Sha256};
 
 use super::assignments::{HARDCODED_CREDENTIAL, URL_PASSWORD};
 use super::providers::{JWT, PRIVATE_KEY};
-use super::{decode_base64url, is_base64};
+use super::{decode_base64url, is_base64, regex};
 use crate::finding::Severity;
 use crate::sources::rules::registry::Rule;
 use crate::sources::rules::syntax;
@@ -53,10 +56,8 @@ pub(super) fn looks_random(value: &str) -> bool {
         return false;
     }
     // References, templates and expressions: `${VAR}`, `$(Var)`, `{{ x }}`, `%(x)s`, `#{x}`,
-    // `<x>`, `@Ref`, `Jobs[-1].Id`.
-    const OPENERS: [char; 15] = [
-        '$', '%', '{', '<', '[', '(', '@', '&', '*', '#', '~', '!', '=', '-', '.',
-    ];
+    // `<x>`, `Jobs[-1].Id`. A password may start with any other punctuation (`!Xk29…`).
+    const OPENERS: [char; 6] = ['$', '%', '{', '<', '[', '('];
     const INSIDE: [&str; 14] = [
         "${", "$(", "{{", "}}", "%(", "#{", "{}", "%s", "%d", "::", "://", "()", "->", "[",
     ];
@@ -250,6 +251,24 @@ pub(super) const PLACEHOLDER_WORDS: &[&[u8]] = &[
     b"redacted",
 ];
 
+/// Host names and e-mail addresses (`api.example.com`, `me@example.net`).
+static ADDRESS: LazyLock<Regex> = LazyLock::new(|| {
+    regex(r"(?i)[a-z0-9._%+-]*@[a-z0-9-]+(?:\.[a-z0-9-]+)*|(?:[a-z0-9-]+\.)+[a-z]{2,24}\b")
+});
+
+/// `text` without its host names and e-mail addresses: a placeholder word in an address
+/// (`api.example.com`) says where a value is used, not that the value is an example.
+pub(super) fn without_addresses(text: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(text);
+    ADDRESS.replace_all(&text, " ").into_owned().into_bytes()
+}
+
+/// Like [`says_placeholder`], but a word inside a host name or an e-mail address does not
+/// count.
+pub(super) fn says_placeholder_outside_addresses(text: &[u8]) -> bool {
+    says_placeholder(&without_addresses(text))
+}
+
 pub(super) fn says_placeholder(text: &[u8]) -> bool {
     PLACEHOLDER_WORDS
         .iter()
@@ -261,13 +280,26 @@ pub(super) const NEIGHBOURHOOD: u32 = 2;
 
 /// Whether the lines around `line` say that what it holds is an example or a fake, or the line
 /// belongs to an interactive session transcript (`>>> `), as in documentation.
-pub(super) fn neighbours_say_placeholder(ctx: &FileContext<'_>, line: u32) -> Option<&'static str> {
+///
+/// For a provider-signed credential (`signed`), a placeholder word inside a host name or an
+/// e-mail address (`api.example.com`) says nothing about the value.
+pub(super) fn neighbours_say_placeholder(
+    ctx: &FileContext<'_>,
+    line: u32,
+    signed: bool,
+) -> Option<&'static str> {
     let first = line.saturating_sub(NEIGHBOURHOOD).max(1);
     (first..=line.saturating_add(NEIGHBOURHOOD))
         .filter(|&number| number != line)
         .filter_map(|number| ctx.line_text(number))
         .filter(|text| text.len() <= MAX_HEURISTIC_LINE)
-        .any(|text| says_placeholder(text.as_bytes()))
+        .any(|text| {
+            if signed {
+                says_placeholder_outside_addresses(text.as_bytes())
+            } else {
+                says_placeholder(text.as_bytes())
+            }
+        })
         .then_some("the lines around it say it is an example or a fake")
         .or_else(|| {
             in_transcript(ctx, line).then_some("it is in an interactive session transcript")
@@ -322,6 +354,16 @@ pub(super) fn decoded_says_placeholder(value: &str) -> bool {
 /// Why a value that has a credential's shape is a placeholder, if it is one: it or the text
 /// near it says so, or its random part is repeated or sequential characters.
 pub(super) fn placeholder(value: &str, body: &str, near: &[u8]) -> Option<&'static str> {
+    judge_placeholder(value, body, near, false)
+}
+
+/// [`placeholder`] for a provider-signed credential: only the value itself, and what the code
+/// near it says outside host names and e-mail addresses, can make it an example.
+pub(super) fn placeholder_signed(value: &str, body: &str, near: &[u8]) -> Option<&'static str> {
+    judge_placeholder(value, body, near, true)
+}
+
+fn judge_placeholder(value: &str, body: &str, near: &[u8], signed: bool) -> Option<&'static str> {
     const IN_VALUE: &[(&[u8], &str)] = &[
         (b"example", "it contains EXAMPLE"),
         (b"sample", "it contains SAMPLE"),
@@ -344,7 +386,12 @@ pub(super) fn placeholder(value: &str, body: &str, near: &[u8]) -> Option<&'stat
             return Some(reason);
         }
     }
-    if says_placeholder(near) {
+    let says = if signed {
+        says_placeholder_outside_addresses(near)
+    } else {
+        says_placeholder(near)
+    };
+    if says {
         return Some("the code around it says it is an example or a fake");
     }
     if body.len() >= 8 && distinct_bytes(body) <= 3 {
@@ -354,4 +401,32 @@ pub(super) fn placeholder(value: &str, body: &str, near: &[u8]) -> Option<&'stat
         return Some("it contains a sequential run of characters");
     }
     None
+}
+
+/// Whether the file is an encrypted document whose values are ciphertext, not secrets: a SOPS
+/// file (a `sops:` block or `"sops": {` with `ENC[…]` values) or an Ansible Vault file.
+pub(super) fn encrypted_document(ctx: &FileContext<'_>) -> bool {
+    *ctx.encrypted.get_or_init(|| {
+        if ctx
+            .lines
+            .first()
+            .is_some_and(|line| line.starts_with("$ANSIBLE_VAULT;"))
+        {
+            return true;
+        }
+        let sops_block = ctx.lines.iter().any(|line| {
+            let line = line.trim_end();
+            line == "sops:" || line.trim_start().starts_with("\"sops\":")
+        });
+        sops_block
+            && ctx
+                .lines
+                .iter()
+                .any(|line| line.contains("ENC[AES256_GCM,data:"))
+    })
+}
+
+/// Whether a value is SOPS ciphertext (`ENC[AES256_GCM,data:…]`) or an Ansible Vault block.
+pub(super) fn is_ciphertext(value: &str) -> bool {
+    value.starts_with("ENC[") || value.starts_with("$ANSIBLE_VAULT;") || value.starts_with("!vault")
 }

@@ -111,3 +111,6 @@ fn decode_base64url(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod corpus;

@@ -6,7 +6,10 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::judgement::{fixture_note, placeholder, severity_for};
+use super::judgement::{
+    encrypted_document, fixture_note, identifier_words, placeholder, placeholder_signed,
+    severity_for, without_addresses,
+};
 use super::redaction::{redact, report, report_with};
 use super::{
     decode_base64url, ends_cleanly, is_alnum, is_base64, is_base64url, is_word, regex, secret_rule,
@@ -15,7 +18,7 @@ use super::{
 use crate::finding::Severity;
 use crate::sources::rules::registry::Rule;
 use crate::sources::rules::syntax;
-use crate::sources::rules::{FileContext, Line, Sink};
+use crate::sources::rules::{FileContext, Line, MAX_HEURISTIC_LINE, Sink};
 
 pub(in crate::sources::rules) static AWS_ACCESS_KEY: Rule = secret_rule(
     "secrets/aws-access-key",
@@ -42,12 +45,24 @@ pub(in crate::sources::rules) static AZURE_SHARED_ACCESS_KEY: Rule = secret_rule
 
 pub(in crate::sources::rules) static AZURE_DEVOPS_PAT: Rule = secret_rule(
     "secrets/azure-devops-pat",
-    "An Azure DevOps personal access token in the 84-character format (its characters 77 to 80 \
-     are the `AZDO` signature) is committed. It acts as its owner with the token's scopes, \
-     across every organisation it was created for. Revoke it under User settings > Personal \
-     access tokens and pass credentials to pipelines as secret variables or service \
-     connections.",
-    &["azdo"],
+    "An Azure DevOps personal access token is committed: one in the 84-character format (its \
+     characters 77 to 80 are the `AZDO` signature), or a legacy one (52 characters of \
+     lowercase base32) where the code says it is a PAT or a token (`pat`, \
+     `AZURE_DEVOPS_EXT_PAT`, `SYSTEM_ACCESSTOKEN`, `VssBasicCredential`, NuGet's \
+     `ClearTextPassword`, a pipeline variable named so, a `dev.azure.com` URL). It acts as its \
+     owner with the token's scopes, across every organisation it was created for. Revoke it \
+     under User settings > Personal access tokens and pass credentials to pipelines as secret \
+     variables or service connections.",
+    &[
+        "azdo",
+        "pat",
+        "token",
+        "cleartextpassword",
+        "vssbasiccredential",
+        "value:",
+        "dev.azure.com",
+        "visualstudio.com",
+    ],
     true,
     azure_devops_pat,
 );
@@ -287,7 +302,7 @@ fn scan_tokens(ctx: &FileContext<'_>, format: &TokenFormat, line: &Line<'_>, sin
         let value = secret.as_str();
         let body = value.get(format.prefix..).unwrap_or(value);
         let near = syntax::window(text, whole.start(), whole.end(), 48);
-        let verdict = placeholder(value, body, near);
+        let verdict = placeholder_signed(value, body, near);
         report(
             ctx,
             sink,
@@ -311,8 +326,97 @@ fn scan_tokens(ctx: &FileContext<'_>, format: &TokenFormat, line: &Line<'_>, sin
     }
 }
 
-/// New-format Azure DevOps PATs: 84 alphanumerics whose characters 76..80 (0-based) are `AZDO`.
+/// Azure DevOps PATs, in the new format and, on hand-written lines, the legacy one.
 fn azure_devops_pat(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    signed_devops_pat(ctx, line, sink);
+    if line.text.len() <= MAX_HEURISTIC_LINE {
+        legacy_devops_pat(ctx, line, sink);
+    }
+}
+
+/// Legacy Azure DevOps PATs: 52 characters of lowercase base32 (`a`-`z`, `2`-`7`), which only
+/// the context tells apart from other identifiers.
+fn legacy_devops_pat(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    let text = line.text;
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at < bytes.len() {
+        if !is_alnum(bytes[at]) {
+            at += 1;
+            continue;
+        }
+        let start = at;
+        while at < bytes.len() && is_alnum(bytes[at]) {
+            at += 1;
+        }
+        let run = &bytes[start..at];
+        if run.len() != 52 || !run.iter().all(|&b| matches!(b, b'a'..=b'z' | b'2'..=b'7')) {
+            continue;
+        }
+        let digits = run.iter().filter(|b| b.is_ascii_digit()).count();
+        if !(3..=40).contains(&digits) || !says_pat(ctx, line.number, text, start) {
+            continue;
+        }
+        let value = &text[start..at];
+        let near = syntax::window(text, start, at, 48);
+        report(
+            ctx,
+            sink,
+            &AZURE_DEVOPS_PAT,
+            line.number,
+            "Azure DevOps personal access token",
+            value,
+            placeholder_signed(value, value, near),
+        );
+    }
+}
+
+/// Whether the code before a value on its line (or the pipeline variable it is the value of)
+/// says it is a PAT or a token.
+fn says_pat(ctx: &FileContext<'_>, number: u32, text: &str, start: usize) -> bool {
+    let before = &text[..start];
+    let lower = text.to_ascii_lowercase();
+    if ["dev.azure.com", "visualstudio.com", "vssbasiccredential"]
+        .iter()
+        .any(|marker| lower.contains(marker))
+    {
+        return true;
+    }
+    let telling = |words: &[String]| {
+        words.iter().any(|word| {
+            matches!(word.as_str(), "pat" | "pats" | "token" | "accesstoken")
+                || word.ends_with("pat") && word.len() <= 12
+                || word.ends_with("token")
+        }) || words
+            .windows(3)
+            .any(|w| w[0] == "clear" && w[1] == "text" && w[2] == "password")
+    };
+    if telling(&identifier_words(before)) {
+        return true;
+    }
+    // `- name: AdoPat` then `  value: …`, as in pipeline variables.
+    let trimmed = text.trim_start();
+    if trimmed.starts_with("value:") || trimmed.starts_with("- value:") {
+        return pipeline_variable_name(ctx, number)
+            .is_some_and(|name| telling(&identifier_words(name)));
+    }
+    false
+}
+
+/// The name of the pipeline variable whose `value:` is on `number`: the `- name:` on the line
+/// above (or two above).
+pub(super) fn pipeline_variable_name<'a>(ctx: &FileContext<'a>, number: u32) -> Option<&'a str> {
+    (1..=2).find_map(|offset| {
+        let above = ctx.line_text(number.checked_sub(offset)?)?.trim();
+        let name = above
+            .strip_prefix("- name:")
+            .or_else(|| above.strip_prefix("name:"))?;
+        Some(name.trim().trim_matches(['"', '\'']))
+    })
+}
+
+/// New-format Azure DevOps PATs: 84 alphanumerics whose characters 76..80 (0-based) are `AZDO`.
+fn signed_devops_pat(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
     let text = line.text;
     let bytes = text.as_bytes();
     let mut searched = 0;
@@ -340,7 +444,7 @@ fn azure_devops_pat(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
             line.number,
             "Azure DevOps personal access token",
             value,
-            placeholder(value, &value[..52], near),
+            placeholder_signed(value, &value[..52], near),
         );
     }
 }
@@ -360,7 +464,7 @@ fn slack_webhook(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
         let value = path.as_str();
         let secret = value.rsplit('/').next().unwrap_or(value);
         let near = syntax::window(text, whole.start(), whole.end(), 48);
-        let verdict = placeholder(value, secret, near);
+        let verdict = placeholder_signed(value, secret, near);
         let shown = format!("https://hooks.slack.com/…/{}", redact(secret));
         let message = move |_: &str| shown;
         report_with(
@@ -388,6 +492,9 @@ fn starts_with_key_data(text: &str) -> bool {
 
 fn private_key(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
     let text = line.text;
+    if encrypted_document(ctx) {
+        return;
+    }
     for caps in PRIVATE_KEY_HEADER.captures_iter(text) {
         let Some(header) = caps.get(0) else { continue };
         let kind = caps.get(1).map_or("", |m| m.as_str().trim());
@@ -512,7 +619,8 @@ fn jwt(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
         }
         let claims = decode_base64url(payload).unwrap_or_default();
         let near = syntax::window(text, found.start(), found.end(), 48);
-        let verdict = placeholder(token, "", near).or_else(|| {
+        let verdict = placeholder_signed(token, "", near).or_else(|| {
+            let claims = without_addresses(&claims);
             let claims = String::from_utf8_lossy(&claims);
             let sample = placeholder(&claims, &claims, claims.as_bytes()).is_some()
                 || syntax::contains_ignore_case(claims.as_bytes(), b"john doe");
@@ -528,4 +636,24 @@ fn jwt(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
             verdict,
         );
     }
+}
+
+/// Whether `rule` recognises a credential by its provider's signature, so that only the value
+/// itself can make it an example.
+pub(super) fn is_signed(rule: &Rule) -> bool {
+    [
+        &AWS_ACCESS_KEY,
+        &AZURE_SHARED_ACCESS_KEY,
+        &AZURE_DEVOPS_PAT,
+        &GITHUB_TOKEN,
+        &SLACK_TOKEN,
+        &SLACK_WEBHOOK,
+        &STRIPE_LIVE_KEY,
+        &GOOGLE_API_KEY,
+        &OPENAI_API_KEY,
+        &NPM_TOKEN,
+        &JWT,
+    ]
+    .iter()
+    .any(|signed| signed.code == rule.code)
 }

@@ -1,7 +1,10 @@
 //! Redaction: how a finding speaks of a secret without repeating it, and the one place secret
 //! findings are written.
 
-use super::judgement::{fixture_note, neighbours_say_placeholder, severity_for};
+use super::judgement::{
+    encrypted_document, fixture_note, neighbours_say_placeholder, severity_for,
+};
+use super::providers;
 use crate::finding::Severity;
 use crate::sources::rules::registry::Rule;
 use crate::sources::rules::{FileContext, Sink};
@@ -37,7 +40,11 @@ pub(super) fn report_with(
     verdict: Option<&'static str>,
     show: impl FnOnce(&str) -> String,
 ) {
-    let verdict = verdict.or_else(|| neighbours_say_placeholder(ctx, line));
+    if !claim(ctx, sink, line, secret) || encrypted_document(ctx) {
+        return;
+    }
+    let signed = providers::is_signed(rule);
+    let verdict = verdict.or_else(|| neighbours_say_placeholder(ctx, line, signed));
     let severity = if verdict.is_some() {
         Severity::Info
     } else {
@@ -57,4 +64,26 @@ pub(super) fn report_with(
             ),
         }
     });
+}
+
+/// Claims the occurrence of `secret` on `line` for one finding: false when a finding already
+/// covers it (rules run strongest first, so the first one wins). A secret that is not a slice
+/// of the line (a private key's data) is not tracked.
+pub(super) fn claim(ctx: &FileContext<'_>, sink: &mut Sink, line: u32, secret: &str) -> bool {
+    let Some((start, end)) = span(ctx, line, secret) else {
+        return true;
+    };
+    if sink.is_claimed(start, end) {
+        return false;
+    }
+    sink.claim(start, end);
+    true
+}
+
+/// Where `secret` lies in the text of `line`, if it is a slice of it.
+fn span(ctx: &FileContext<'_>, line: u32, secret: &str) -> Option<(usize, usize)> {
+    let text = ctx.line_text(line)?;
+    let start = (secret.as_ptr() as usize).checked_sub(text.as_ptr() as usize)?;
+    let end = start.checked_add(secret.len())?;
+    (end <= text.len()).then_some((start, end))
 }

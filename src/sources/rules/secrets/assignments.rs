@@ -453,7 +453,7 @@ fn hardcoded_credential(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink)
         connection_string(ctx, line, sink);
     }
     pipeline_variable(ctx, line, sink);
-    if matches!(syntax::extension(ctx.path).as_str(), "tf" | "hcl") {
+    if ctx.path.ends_with(".tf") || ctx.path.ends_with(".hcl") {
         terraform_default(ctx, line, sink);
     }
 }
@@ -541,7 +541,12 @@ fn judge_credential(
     if bare && secret.starts_with(['&', '*', '!', '|', '>']) {
         return;
     }
-    if is_ciphertext(secret) || !looks_random(secret) || sink.is_claimed(start, end) {
+    // SOPS ciphertext (`ENC[AES256_GCM,data:…,iv:…]`), whichever part of it a pattern took.
+    if is_ciphertext(secret)
+        || text[..start].contains("ENC[")
+        || !looks_random(secret)
+        || sink.is_claimed(start, end)
+    {
         return;
     }
     let near = syntax::window(text, start, end, 48);
@@ -676,10 +681,15 @@ fn connection_string(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
         let (Some(name), Some(value)) = (caps.name("name"), caps.name("bare")) else {
             continue;
         };
-        // A pair of a connection string: `;` right after it, or another pair before it.
-        let after = &line.text[value.end()..];
-        let in_connection = after.trim_start().starts_with(';')
-            || line.text[..name.start()].trim_end().ends_with(';');
+        // A pair of a connection string: another pair before it, or one after it (a lone
+        // `name = value;` is a statement).
+        let after = line.text[value.end()..].trim_start();
+        let in_connection = line.text[..name.start()].trim_end().ends_with(';')
+            || after.strip_prefix(';').is_some_and(|rest| {
+                rest.split(['"', '\''])
+                    .next()
+                    .is_some_and(|pairs| pairs.contains('='))
+            });
         if in_connection && is_credential_name(name.as_str()) {
             judge_credential(
                 ctx,

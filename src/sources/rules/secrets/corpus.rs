@@ -336,6 +336,8 @@ fn corpus() -> Vec<Case> {
         ), &[]),
         case(quiet, "deploy/app.yml", "password: ${DB_PASSWORD}\ntoken: \"{{ .Values.apiToken }}\"\nsecret: '%(secret)s'\n".to_string(), &[]),
         case(quiet, "deploy/run.sh", "mysql --user=app --password=\"$DB_PASSWORD\" orders\naz storage blob list --account-key \"$(az storage account keys list -n x --query [0].value -o tsv)\"\ndocker login --password-stdin < token.txt\n".to_string(), &[]),
+        case(quiet, "src/auth.c", "    cred->password = git__strdup(password);\n    token = hdr_9fXk2Lq8Zr;\n".to_string(), &[]),
+        case(quiet, "src/Pipeline.cs", "    var settings = \"Mode=fast;Retries=3\";\n    Run(\"--password\", password);\n".to_string(), &[]),
         case(quiet, "infra/variables.tf", "variable \"db_password\" {\n  type      = string\n  sensitive = true\n}\nvariable \"region\" {\n  default = \"westeurope\"\n}\n".to_string(), &[]),
     ]);
     cases

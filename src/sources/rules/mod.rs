@@ -13,7 +13,8 @@
 //! bundles, embedded data, generated tables): on them only the checks for self-identifying
 //! credentials run (formats with a fixed signature and an exact shape), because the heuristic
 //! rules (generic credentials, comments, test and debugger calls) are about hand-written code.
-//! Every check is linear in the line's length, so even a 10 MB line costs one scan per probe hit.
+//! Every check is linear in the line's length, so even a 10 MB line costs one scan per rule that
+//! its hints wake.
 
 mod conflict_markers;
 mod debugger;

@@ -112,7 +112,8 @@ pub(in crate::sources::rules) static HARDCODED_CREDENTIAL: Rule = secret_rule(
         "accountkey",
         "account-key",
         "account_key",
-        "default",
+        "default ",
+        "default=",
         "value:",
     ],
     false,
@@ -446,10 +447,10 @@ fn hardcoded_credential(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink)
     if text.contains("</") || text.contains("value=") {
         xml(ctx, line, sink);
     }
-    if text.contains(',') {
+    if text.contains("\",") || text.contains("',") {
         name_value_arguments(ctx, line, sink);
     }
-    if text.contains(';') {
+    if text.contains(';') && text.bytes().filter(|&b| b == b'=').nth(1).is_some() {
         connection_string(ctx, line, sink);
     }
     pipeline_variable(ctx, line, sink);

@@ -55,7 +55,14 @@ pub(in crate::sources::rules) static AZURE_DEVOPS_PAT: Rule = secret_rule(
      variables or service connections.",
     &[
         "azdo",
-        "pat",
+        // `pat` as a word (`AZURE_DEVOPS_EXT_PAT=`, `pat: …`, `adoPat = …`), not `path`.
+        "_pat",
+        "pat_",
+        "pat:",
+        "pat=",
+        "pat ",
+        "pat\"",
+        "pat'",
         "token",
         "cleartextpassword",
         "vssbasiccredential",

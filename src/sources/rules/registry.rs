@@ -11,7 +11,7 @@
 
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 
 use super::{
     FileContext, FileUnderReview, Line, RuleInfo, RuleOptions, Sink, conflict_markers, debugger,
@@ -216,8 +216,11 @@ pub(super) static DERIVED: LazyLock<Derived> = LazyLock::new(|| {
         }
     }
     Derived {
+        // A DFA whatever the number of hints (the automatic choice falls back to a slower NFA
+        // past a hundred patterns).
         automaton: AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(hints.iter().map(|(hint, _)| hint))
             .expect("the rule hints are valid literals"),
         woken: hints.into_iter().map(|(_, set)| set).collect(),

@@ -112,7 +112,9 @@ pub(in crate::sources::rules) static HARDCODED_CREDENTIAL: Rule = secret_rule(
         "accountkey",
         "account-key",
         "account_key",
-        "default ",
+        // Terraform's `default = "…"`, aligned by `terraform fmt`.
+        "default =",
+        "default  ",
         "default=",
         "value:",
     ],

@@ -55,9 +55,7 @@ pub(in crate::sources::rules) static AZURE_DEVOPS_PAT: Rule = secret_rule(
      variables or service connections.",
     &[
         "azdo",
-        // `pat` as a word (`AZURE_DEVOPS_EXT_PAT=`, `pat: …`, `adoPat = …`), not `path`.
-        "_pat",
-        "pat_",
+        // `pat` ending a name (`AZURE_DEVOPS_EXT_PAT=`, `pat: …`, `adoPat = …`), not `path`.
         "pat:",
         "pat=",
         "pat ",

@@ -6,10 +6,11 @@
 //! is not a conflict. The file's marker lines are found in one pass over its lines (a first-byte
 //! test per line), and only when an added line could be a marker.
 
-use super::{FileContext, RuleInfo, Sink};
+use super::registry::{Check, Family, Rule};
+use super::{FileContext, Sink};
 use crate::finding::{Category, Severity};
 
-pub(super) const UNRESOLVED: RuleInfo = RuleInfo {
+pub(super) static UNRESOLVED: Rule = Rule {
     code: "conflicts/unresolved-marker",
     severity: Severity::Critical,
     category: Category::Correctness,
@@ -18,6 +19,11 @@ pub(super) const UNRESOLVED: RuleInfo = RuleInfo {
                   file now holds both sides of the change, so code does not compile or behaves as \
                   neither side intended, and configuration files stop parsing. Resolve the \
                   conflict and keep only the intended lines.",
+    family: Family::Conflicts,
+    check: Check::File {
+        candidate: could_be_marker,
+        run: check_file,
+    },
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +35,7 @@ enum Marker {
 }
 
 /// A cheap test for an added line that could be a marker line.
-pub(super) fn could_be_marker(text: &str) -> bool {
+fn could_be_marker(text: &str) -> bool {
     matches!(text.as_bytes().first(), Some(b'<' | b'|' | b'=' | b'>')) && marker(text).is_some()
 }
 
@@ -61,7 +67,7 @@ fn quoted_marker(ctx: &FileContext<'_>, numbers: std::ops::Range<u32>, marker: &
 
 /// Finds the conflicts of the file and reports each one that has an added marker line, at its
 /// first added marker line.
-pub(super) fn check_file(ctx: &FileContext<'_>, sink: &mut Sink) {
+fn check_file(ctx: &FileContext<'_>, sink: &mut Sink) {
     let mut region: Vec<(u32, Marker)> = Vec::new();
     for (index, text) in ctx.lines.iter().enumerate() {
         if !matches!(text.as_bytes().first(), Some(b'<' | b'|' | b'=' | b'>')) {

@@ -15,11 +15,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::registry::{Check, Family, Rule};
 use super::syntax::{self, Language};
-use super::{FileContext, Line, Probe, ProbeSet, RuleInfo, Sink};
+use super::{FileContext, Line, Sink};
 use crate::finding::{Category, Severity};
 
-pub(super) const BREAKPOINT: RuleInfo = RuleInfo {
+pub(super) static BREAKPOINT: Rule = Rule {
     code: "debugging/breakpoint",
     severity: Severity::Major,
     category: Category::Stability,
@@ -30,9 +31,22 @@ pub(super) const BREAKPOINT: RuleInfo = RuleInfo {
                   `runtime.Breakpoint()` (Go). Left in, it pauses a browser with the developer \
                   tools open, hangs a server or a pipeline job waiting for input, or crashes a \
                   process that has no debugger attached. Remove it before merging.",
+    family: Family::Debugging,
+    check: Check::Line {
+        hints: &[
+            "debugger",
+            "binding.pry",
+            "binding.irb",
+            "byebug",
+            "set_trace(",
+            "breakpoint(",
+        ],
+        long_lines: false,
+        run: breakpoint,
+    },
 };
 
-pub(super) const DBG_MACRO: RuleInfo = RuleInfo {
+pub(super) static DBG_MACRO: Rule = Rule {
     code: "debugging/dbg-macro",
     severity: Severity::Minor,
     category: Category::Maintainability,
@@ -42,18 +56,18 @@ pub(super) const DBG_MACRO: RuleInfo = RuleInfo {
                   the project's logging facility at a debug level. Test code (test files, and \
                   code after a file's first `#[cfg(test)]` or `#[test]`) is not reported: the \
                   test harness captures the output and none of it ships.",
+    family: Family::Debugging,
+    check: Check::Line {
+        hints: &["dbg!"],
+        long_lines: false,
+        run: dbg_macro,
+    },
 };
 
-/// Runs the debugging-statement checks the line's probes point at.
-pub(super) fn check_line(
-    ctx: &FileContext<'_>,
-    line: &Line<'_>,
-    probes: ProbeSet,
-    sink: &mut Sink,
-) {
+/// Reports Rust's `dbg!` outside tests.
+fn dbg_macro(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
     let language = ctx.syntax.language;
-    if probes.contains(Probe::Dbg)
-        && language == Language::Rust
+    if language == Language::Rust
         && first_in_code(&RUST_DBG, line.text, language, 1).is_some()
         && !ctx.in_tests(line.number)
     {
@@ -63,9 +77,11 @@ pub(super) fn check_line(
                 .to_string()
         });
     }
-    if !probes.contains(Probe::Breakpoint) {
-        return;
-    }
+}
+
+/// Reports a statement that stops the program for a debugger.
+fn breakpoint(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    let language = ctx.syntax.language;
     let statement = match language {
         Language::JavaScript => first_in_code(&JS_DEBUGGER, line.text, language, 1),
         Language::Ruby => first_in_code(&RUBY_BREAK, line.text, language, 1),

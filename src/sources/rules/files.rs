@@ -8,12 +8,13 @@
 //! compiled objects) committed as files. Lockfiles, minified bundles and source maps are
 //! generated on purpose and are left alone; fixtures under test directories may be archives.
 
+use super::registry::{Check, Family, Rule};
 use super::syntax;
-use super::{FileUnderReview, RuleInfo, RuleOptions, Sink};
+use super::{FileUnderReview, RuleOptions, Sink};
 use crate::finding::{Category, Severity};
 use crate::git::FileStatus;
 
-pub(super) const LARGE_FILE: RuleInfo = RuleInfo {
+pub(super) static LARGE_FILE: Rule = Rule {
     code: "files/large-file",
     severity: Severity::Major,
     category: Category::Performance,
@@ -24,9 +25,11 @@ pub(super) const LARGE_FILE: RuleInfo = RuleInfo {
                   version costs its full size again. Store large binaries with Git LFS, and keep \
                   generated data and build outputs out of the repository. Lockfiles, minified \
                   bundles and source maps are not reported.",
+    family: Family::Files,
+    check: Check::Diff(large_file),
 };
 
-pub(super) const BINARY_ARTIFACT: RuleInfo = RuleInfo {
+pub(super) static BINARY_ARTIFACT: Rule = Rule {
     code: "files/binary-artifact",
     severity: Severity::Minor,
     category: Category::Maintainability,
@@ -37,20 +40,42 @@ pub(super) const BINARY_ARTIFACT: RuleInfo = RuleInfo {
                   clone heavier. Publish them to a package feed or pipeline artifacts and build \
                   them from source. Build-tool wrappers (`gradle-wrapper.jar`) and fixtures \
                   under test directories are not reported.",
+    family: Family::Files,
+    check: Check::Diff(binary_artifact),
 };
 
-/// Checks the file as a whole.
-pub(super) fn check_file(file: &FileUnderReview<'_>, options: &RuleOptions, sink: &mut Sink) {
+/// What both checks read from the diff entry.
+struct Entry<'a> {
+    shown: &'a str,
+    name: String,
+    extension: String,
+    new_content: bool,
+}
+
+fn entry<'a>(file: &FileUnderReview<'a>) -> Entry<'a> {
     let diff = file.diff;
     let shown = diff.path.rsplit('/').next().unwrap_or(&diff.path);
-    let name = shown.to_ascii_lowercase();
-    let extension = syntax::extension(&diff.path);
-    let new_content = matches!(
-        diff.status,
-        FileStatus::Added | FileStatus::Modified | FileStatus::TypeChanged
-    );
+    Entry {
+        shown,
+        name: shown.to_ascii_lowercase(),
+        extension: syntax::extension(&diff.path),
+        new_content: matches!(
+            diff.status,
+            FileStatus::Added | FileStatus::Modified | FileStatus::TypeChanged
+        ),
+    }
+}
 
-    if is_artifact(&name, &extension) && new_content && !syntax::in_test_directory(&diff.path) {
+/// Reports a build output or package committed as a file.
+fn binary_artifact(file: &FileUnderReview<'_>, _: &RuleOptions, sink: &mut Sink) {
+    let Entry {
+        shown,
+        name,
+        extension,
+        new_content,
+    } = entry(file);
+    if is_artifact(&name, &extension) && new_content && !syntax::in_test_directory(&file.diff.path)
+    {
         sink.push(&BINARY_ARTIFACT, 0, BINARY_ARTIFACT.severity, || {
             format!(
                 "`{shown}` is a build output or package. Publish it to a package feed or as a \
@@ -58,7 +83,17 @@ pub(super) fn check_file(file: &FileUnderReview<'_>, options: &RuleOptions, sink
             )
         });
     }
+}
 
+/// Reports content that makes the repository permanently heavier.
+fn large_file(file: &FileUnderReview<'_>, options: &RuleOptions, sink: &mut Sink) {
+    let diff = file.diff;
+    let Entry {
+        shown,
+        name,
+        extension,
+        new_content,
+    } = entry(file);
     if is_generated_on_purpose(&name) {
         return;
     }

@@ -12,11 +12,12 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
+use super::registry::{Check, Family, Rule};
 use super::syntax::{self, Language};
-use super::{FileContext, Line, Probe, ProbeSet, RuleInfo, Sink};
+use super::{FileContext, Line, Sink};
 use crate::finding::{Category, Severity};
 
-pub(super) const FOCUSED: RuleInfo = RuleInfo {
+pub(super) static FOCUSED: Rule = Rule {
     code: "tests/focused-test",
     severity: Severity::Major,
     category: Category::Correctness,
@@ -25,9 +26,15 @@ pub(super) const FOCUSED: RuleInfo = RuleInfo {
                   Playwright then run only the focused tests and report success while every \
                   other test of the suite is skipped, so the build stays green whatever else \
                   breaks. Remove the focus before merging; the suggestion does exactly that.",
+    family: Family::Tests,
+    check: Check::Line {
+        hints: &[".only", "fit(", "fdescribe(", "fcontext("],
+        long_lines: false,
+        run: focused,
+    },
 };
 
-pub(super) const DISABLED: RuleInfo = RuleInfo {
+pub(super) static DISABLED: Rule = Rule {
     code: "tests/disabled-test",
     severity: Severity::Minor,
     category: Category::Maintainability,
@@ -39,47 +46,59 @@ pub(super) const DISABLED: RuleInfo = RuleInfo {
                   line, or on the line above, counts as a reason. A disabled test stops guarding \
                   its behaviour and is easily forgotten; say why it is off and when it can come \
                   back.",
+    family: Family::Tests,
+    check: Check::Line {
+        hints: &[
+            "ignore",
+            "@disabled",
+            "xit(",
+            "xdescribe(",
+            "xcontext(",
+            "xtest(",
+            ".skip",
+            "skipnow(",
+        ],
+        long_lines: false,
+        run: disabled,
+    },
 };
 
-/// Runs the focused and disabled test checks the line's probes point at.
-pub(super) fn check_line(
-    ctx: &FileContext<'_>,
-    line: &Line<'_>,
-    probes: ProbeSet,
-    sink: &mut Sink,
-) {
-    let language = ctx.syntax.language;
-    if probes.contains(Probe::Focused) && language == Language::JavaScript {
+/// Reports a focused test (JavaScript's runners are the ones that have them).
+fn focused(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    if ctx.syntax.language == Language::JavaScript {
         focused_javascript(line, sink);
     }
-    if probes.contains(Probe::Disabled) {
-        let found = match language {
-            Language::JavaScript => {
-                first_call(&JS_SKIPPED, line.text, language).map(|call| format!("`{call}(`"))
-            }
-            Language::Rust => first_call(&RUST_IGNORE, line.text, language)
-                .map(|_| "`#[ignore]` without a reason".to_string()),
-            Language::Jvm => first_call(&JVM_IGNORE, line.text, language)
-                .map(|_| "`@Ignore`/`@Disabled` without a reason".to_string()),
-            Language::DotNet => first_call(&DOTNET_IGNORE, line.text, language)
-                .map(|_| "`[Ignore]` without a reason".to_string()),
-            Language::Python => first_call(&PYTEST_SKIP, line.text, language)
-                .map(|_| "`@pytest.mark.skip` without a reason".to_string()),
-            Language::Go => first_call(&GO_SKIP, line.text, language)
-                .map(|_| "`t.Skip()` without a reason".to_string()),
-            _ => None,
-        };
-        match found {
-            Some(what) if !explained(ctx, line) => {
-                sink.push(&DISABLED, line.number, DISABLED.severity, || {
-                    format!(
-                        "Test disabled with {what}. Say why it is off (and when it can come \
-                         back), or re-enable it."
-                    )
-                });
-            }
-            _ => {}
+}
+
+/// Reports a test disabled without a reason.
+fn disabled(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+    let language = ctx.syntax.language;
+    let found = match language {
+        Language::JavaScript => {
+            first_call(&JS_SKIPPED, line.text, language).map(|call| format!("`{call}(`"))
         }
+        Language::Rust => first_call(&RUST_IGNORE, line.text, language)
+            .map(|_| "`#[ignore]` without a reason".to_string()),
+        Language::Jvm => first_call(&JVM_IGNORE, line.text, language)
+            .map(|_| "`@Ignore`/`@Disabled` without a reason".to_string()),
+        Language::DotNet => first_call(&DOTNET_IGNORE, line.text, language)
+            .map(|_| "`[Ignore]` without a reason".to_string()),
+        Language::Python => first_call(&PYTEST_SKIP, line.text, language)
+            .map(|_| "`@pytest.mark.skip` without a reason".to_string()),
+        Language::Go => first_call(&GO_SKIP, line.text, language)
+            .map(|_| "`t.Skip()` without a reason".to_string()),
+        _ => None,
+    };
+    match found {
+        Some(what) if !explained(ctx, line) => {
+            sink.push(&DISABLED, line.number, DISABLED.severity, || {
+                format!(
+                    "Test disabled with {what}. Say why it is off (and when it can come \
+                     back), or re-enable it."
+                )
+            });
+        }
+        _ => {}
     }
 }
 

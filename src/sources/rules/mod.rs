@@ -1,23 +1,26 @@
 //! The built-in reviewer: offline rules with stable codes, run over the lines a change adds.
 //!
-//! This module owns the catalog (every rule's code, severity, category and explanation), the
-//! walk over a file's added lines, and the one-pass prefilter: a single case-insensitive
-//! Aho-Corasick automaton finds, for each line, the literal hints (`AKIA`, `ghp_`, `.only(`,
-//! `TODO`, …) that some rule needs, and only the families those hints point at run their precise
-//! checks. One file per family holds the checks; none of them knows about configuration files,
-//! filter modes or publishers, and none of them sees lines the change does not add except as
-//! context.
+//! This module owns the walk over a file's added lines and the sink that folds a line's hits;
+//! [`registry`] owns the list of rules (every rule's code, severity, category, explanation, hints
+//! and check), from which the catalog, the one-pass prefilter and the dispatch are derived: a
+//! single case-insensitive Aho-Corasick automaton finds, for each line, the literal hints
+//! (`AKIA`, `ghp_`, `.only(`, `TODO`, …) that some rule needs, and only the rules those hints
+//! point at run their precise checks. One file (or folder) per family holds the checks; none of
+//! them knows about configuration files, filter modes or publishers, and none of them sees lines
+//! the change does not add except as context.
 //!
 //! Lines longer than [`MAX_HEURISTIC_LINE`] bytes are machine-written in practice (minified
 //! bundles, embedded data, generated tables): on them only the checks for self-identifying
 //! credentials run (formats with a fixed signature and an exact shape), because the heuristic
 //! rules (generic credentials, comments, test and debugger calls) are about hand-written code.
-//! Every check is linear in the line's length, so even a 10 MB line costs one scan per probe hit.
+//! Every check is linear in the line's length, so even a 10 MB line costs one scan per rule that
+//! its hints wake.
 
 mod conflict_markers;
 mod debugger;
 mod files;
 mod focused_tests;
+mod registry;
 mod secrets;
 mod syntax;
 mod todo_comments;
@@ -25,10 +28,9 @@ mod todo_comments;
 use std::cell::OnceCell;
 use std::sync::LazyLock;
 
-use aho_corasick::AhoCorasick;
-
 use crate::finding::{Category, Finding, Fingerprint, Severity};
 use crate::git::{FileDiff, FileStatus};
+use registry::{Check, DERIVED, RULES, Rule};
 
 /// A file as the rules see it: its diff entry and its head content.
 pub struct FileUnderReview<'a> {
@@ -72,33 +74,8 @@ pub struct RuleInfo {
 /// Lines longer than this many bytes only get the self-identifying credential checks.
 pub const MAX_HEURISTIC_LINE: usize = 4096;
 
-static CATALOG: [RuleInfo; 25] = [
-    secrets::AWS_ACCESS_KEY,
-    secrets::AWS_SECRET_KEY,
-    secrets::AZURE_STORAGE_KEY,
-    secrets::AZURE_STORAGE_CONNECTION_STRING,
-    secrets::AZURE_SHARED_ACCESS_KEY,
-    secrets::AZURE_DEVOPS_PAT,
-    secrets::GITHUB_TOKEN,
-    secrets::SLACK_TOKEN,
-    secrets::SLACK_WEBHOOK,
-    secrets::STRIPE_LIVE_KEY,
-    secrets::GOOGLE_API_KEY,
-    secrets::OPENAI_API_KEY,
-    secrets::NPM_TOKEN,
-    secrets::PRIVATE_KEY,
-    secrets::JWT,
-    secrets::HARDCODED_CREDENTIAL,
-    secrets::URL_PASSWORD,
-    conflict_markers::UNRESOLVED,
-    focused_tests::FOCUSED,
-    focused_tests::DISABLED,
-    debugger::BREAKPOINT,
-    debugger::DBG_MACRO,
-    files::LARGE_FILE,
-    files::BINARY_ARTIFACT,
-    todo_comments::TODO,
-];
+static CATALOG: LazyLock<Vec<RuleInfo>> =
+    LazyLock::new(|| RULES.iter().map(|rule| rule.info()).collect());
 
 /// Every built-in rule.
 pub fn catalog() -> &'static [RuleInfo] {
@@ -112,7 +89,12 @@ pub fn check(file: &FileUnderReview<'_>, options: &RuleOptions) -> Vec<Finding> 
     if diff.status == FileStatus::Deleted || diff.not_reviewable.is_some() {
         return Vec::new();
     }
-    files::check_file(file, options, &mut sink);
+    let enabled = DERIVED.enabled(options);
+    for rule in DERIVED.diff_rules(enabled) {
+        if let Check::Diff(run) = rule.check {
+            run(file, options, &mut sink);
+        }
+    }
     if diff.binary || file.text.is_empty() || diff.added_lines.is_empty() {
         return sink.into_findings(&diff.path);
     }
@@ -127,41 +109,36 @@ pub fn check(file: &FileUnderReview<'_>, options: &RuleOptions) -> Vec<Finding> 
             .collect(),
         added: &diff.added_lines,
         rust_tests_start: OnceCell::new(),
+        encrypted: OnceCell::new(),
     };
-    let mut conflict_candidate = false;
+    let whole_file: Vec<&Rule> = registry::file_rules(enabled).collect();
+    let mut concerned = vec![false; whole_file.len()];
     for &number in &diff.added_lines {
         let Some(text) = ctx.line_text(number) else {
             continue;
         };
-        conflict_candidate |= conflict_markers::could_be_marker(text);
-        let mut probes = PREFILTER.probes(text);
-        if text.len() > MAX_HEURISTIC_LINE {
-            probes = probes.intersect(ProbeSet::LONG_LINES);
+        for (flag, rule) in concerned.iter_mut().zip(&whole_file) {
+            if let Check::File { candidate, .. } = rule.check {
+                *flag = *flag || candidate(text);
+            }
         }
-        if !options.secrets {
-            probes = probes.without(ProbeSet::SECRETS);
-        }
-        if probes.is_empty() {
+        let rules = DERIVED.line_rules(text, enabled);
+        if rules.is_empty() {
             continue;
         }
         let line = Line { number, text };
         sink.start_line();
-        if probes.intersects(ProbeSet::SECRETS) {
-            secrets::check_line(&ctx, &line, probes, &mut sink);
-        }
-        if probes.contains(Probe::Focused) || probes.contains(Probe::Disabled) {
-            focused_tests::check_line(&ctx, &line, probes, &mut sink);
-        }
-        if probes.contains(Probe::Breakpoint) || probes.contains(Probe::Dbg) {
-            debugger::check_line(&ctx, &line, probes, &mut sink);
-        }
-        if probes.contains(Probe::Todo) {
-            todo_comments::check_line(&ctx, &line, &mut sink);
+        for rule in rules.rules() {
+            if let Check::Line { run, .. } = rule.check {
+                run(&ctx, &line, &mut sink);
+            }
         }
     }
-    if conflict_candidate {
-        sink.start_line();
-        conflict_markers::check_file(&ctx, &mut sink);
+    for (flag, rule) in concerned.iter().zip(&whole_file) {
+        if let (true, Check::File { run, .. }) = (*flag, &rule.check) {
+            sink.start_line();
+            run(&ctx, &mut sink);
+        }
     }
     sink.into_findings(&diff.path)
 }
@@ -177,6 +154,8 @@ struct FileContext<'a> {
     /// The line of the file's first Rust `#[cfg(test)]` or `#[test]` attribute, found on first
     /// use.
     rust_tests_start: OnceCell<Option<u32>>,
+    /// Whether the file is an encrypted document (SOPS, Ansible Vault), found on first use.
+    encrypted: OnceCell<bool>,
 }
 
 impl<'a> FileContext<'a> {
@@ -216,222 +195,19 @@ struct Line<'a> {
     text: &'a str,
 }
 
-/// What the prefilter can point at: each probe is one precise check (or a small group of them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Probe {
-    AwsKeyId,
-    AwsSecret,
-    AzureConnection,
-    AzureSharedKey,
-    AzureKeyValue,
-    AzureDevOps,
-    GitHub,
-    Slack,
-    SlackWebhook,
-    Stripe,
-    Google,
-    OpenAi,
-    Npm,
-    PrivateKey,
-    Jwt,
-    UrlPassword,
-    Credential,
-    Focused,
-    Disabled,
-    Breakpoint,
-    Dbg,
-    Todo,
-}
-
-/// A set of probes, as a bit mask.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-struct ProbeSet(u32);
-
-impl ProbeSet {
-    const fn of(probes: &[Probe]) -> ProbeSet {
-        let mut bits = 0;
-        let mut i = 0;
-        while i < probes.len() {
-            bits |= 1 << probes[i] as u32;
-            i += 1;
-        }
-        ProbeSet(bits)
-    }
-
-    /// Every probe of the `secrets/*` family.
-    const SECRETS: ProbeSet = ProbeSet::of(&[
-        Probe::AwsKeyId,
-        Probe::AwsSecret,
-        Probe::AzureConnection,
-        Probe::AzureSharedKey,
-        Probe::AzureKeyValue,
-        Probe::AzureDevOps,
-        Probe::GitHub,
-        Probe::Slack,
-        Probe::SlackWebhook,
-        Probe::Stripe,
-        Probe::Google,
-        Probe::OpenAi,
-        Probe::Npm,
-        Probe::PrivateKey,
-        Probe::Jwt,
-        Probe::UrlPassword,
-        Probe::Credential,
-    ]);
-
-    /// The probes that still run on lines over [`MAX_HEURISTIC_LINE`] bytes: credentials whose
-    /// format identifies itself, so that a match needs no judgement about the surrounding code.
-    const LONG_LINES: ProbeSet = ProbeSet::of(&[
-        Probe::AwsKeyId,
-        Probe::AzureConnection,
-        Probe::AzureSharedKey,
-        Probe::AzureDevOps,
-        Probe::GitHub,
-        Probe::Slack,
-        Probe::SlackWebhook,
-        Probe::Stripe,
-        Probe::Google,
-        Probe::OpenAi,
-        Probe::Npm,
-        Probe::PrivateKey,
-        Probe::Jwt,
-    ]);
-
-    fn insert(&mut self, probe: Probe) {
-        self.0 |= 1 << probe as u32;
-    }
-
-    fn contains(self, probe: Probe) -> bool {
-        self.0 & (1 << probe as u32) != 0
-    }
-
-    fn intersects(self, other: ProbeSet) -> bool {
-        self.0 & other.0 != 0
-    }
-
-    fn intersect(self, other: ProbeSet) -> ProbeSet {
-        ProbeSet(self.0 & other.0)
-    }
-
-    fn without(self, other: ProbeSet) -> ProbeSet {
-        ProbeSet(self.0 & !other.0)
-    }
-
-    fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
-
-/// The literal hints, matched ASCII-case-insensitively, and the probe each one wakes up. A hint
-/// is necessary for its probe's precise check to match, never sufficient.
-const HINTS: &[(&str, Probe)] = &[
-    ("akia", Probe::AwsKeyId),
-    ("asia", Probe::AwsKeyId),
-    ("secret_access_key", Probe::AwsSecret),
-    ("secretaccesskey", Probe::AwsSecret),
-    ("secret-access-key", Probe::AwsSecret),
-    ("aws_secret", Probe::AwsSecret),
-    ("awssecret", Probe::AwsSecret),
-    ("accountkey=", Probe::AzureConnection),
-    ("sharedaccesskey=", Probe::AzureSharedKey),
-    ("==", Probe::AzureKeyValue),
-    ("azdo", Probe::AzureDevOps),
-    ("ghp_", Probe::GitHub),
-    ("gho_", Probe::GitHub),
-    ("ghu_", Probe::GitHub),
-    ("ghs_", Probe::GitHub),
-    ("ghr_", Probe::GitHub),
-    ("github_pat_", Probe::GitHub),
-    ("xoxa-", Probe::Slack),
-    ("xoxb-", Probe::Slack),
-    ("xoxe-", Probe::Slack),
-    ("xoxp-", Probe::Slack),
-    ("xoxr-", Probe::Slack),
-    ("xoxs-", Probe::Slack),
-    ("hooks.slack.com/", Probe::SlackWebhook),
-    ("sk_live_", Probe::Stripe),
-    ("rk_live_", Probe::Stripe),
-    ("aiza", Probe::Google),
-    ("t3blbkfj", Probe::OpenAi),
-    ("npm_", Probe::Npm),
-    ("private key", Probe::PrivateKey),
-    ("eyj", Probe::Jwt),
-    ("://", Probe::UrlPassword),
-    ("password", Probe::Credential),
-    ("passwd", Probe::Credential),
-    ("pwd", Probe::Credential),
-    ("passphrase", Probe::Credential),
-    ("secret", Probe::Credential),
-    ("token", Probe::Credential),
-    ("apikey", Probe::Credential),
-    ("api_key", Probe::Credential),
-    ("api-key", Probe::Credential),
-    ("accesskey", Probe::Credential),
-    ("access_key", Probe::Credential),
-    ("access-key", Probe::Credential),
-    ("authkey", Probe::Credential),
-    ("auth_key", Probe::Credential),
-    ("credential", Probe::Credential),
-    (".only", Probe::Focused),
-    ("fit(", Probe::Focused),
-    ("fdescribe(", Probe::Focused),
-    ("fcontext(", Probe::Focused),
-    ("ignore", Probe::Disabled),
-    ("@disabled", Probe::Disabled),
-    ("xit(", Probe::Disabled),
-    ("xdescribe(", Probe::Disabled),
-    ("xcontext(", Probe::Disabled),
-    ("xtest(", Probe::Disabled),
-    (".skip", Probe::Disabled),
-    ("skipnow(", Probe::Disabled),
-    ("debugger", Probe::Breakpoint),
-    ("binding.pry", Probe::Breakpoint),
-    ("binding.irb", Probe::Breakpoint),
-    ("byebug", Probe::Breakpoint),
-    ("set_trace(", Probe::Breakpoint),
-    ("breakpoint(", Probe::Breakpoint),
-    ("dbg!", Probe::Dbg),
-    ("todo", Probe::Todo),
-    ("fixme", Probe::Todo),
-    ("hack", Probe::Todo),
-    ("xxx", Probe::Todo),
-];
-
-/// The one-pass prefilter over a line.
-struct Prefilter {
-    automaton: AhoCorasick,
-}
-
-static PREFILTER: LazyLock<Prefilter> = LazyLock::new(|| Prefilter {
-    automaton: AhoCorasick::builder()
-        .ascii_case_insensitive(true)
-        .build(HINTS.iter().map(|(hint, _)| hint))
-        .expect("the rule hints are valid literals"),
-});
-
-impl Prefilter {
-    /// The probes whose hints occur in `text`, in one scan of it.
-    fn probes(&self, text: &str) -> ProbeSet {
-        let mut probes = ProbeSet::default();
-        for hit in self.automaton.find_overlapping_iter(text) {
-            if let Some((_, probe)) = HINTS.get(hit.pattern().as_usize()) {
-                probes.insert(*probe);
-            }
-        }
-        probes
-    }
-}
-
 /// Collects hits and folds repeats of one rule on one line into a single finding.
 #[derive(Default)]
 struct Sink {
     hits: Vec<Hit>,
     /// Index in `hits` of the first hit of the line being checked.
     line_start: usize,
+    /// Byte ranges of the line being checked that a finding already covers: one finding per
+    /// occurrence, so a later, more general rule leaves them alone.
+    claimed: Vec<(usize, usize)>,
 }
 
 struct Hit {
-    rule: &'static RuleInfo,
+    rule: &'static Rule,
     line: u32,
     end_line: u32,
     severity: Severity,
@@ -445,13 +221,24 @@ impl Sink {
     /// Marks the start of a new line's hits.
     fn start_line(&mut self) {
         self.line_start = self.hits.len();
+        self.claimed.clear();
+    }
+
+    /// Marks `start..end` of the line being checked as covered by a finding.
+    fn claim(&mut self, start: usize, end: usize) {
+        self.claimed.push((start, end));
+    }
+
+    /// Whether a finding already covers part of `start..end` of the line being checked.
+    fn is_claimed(&self, start: usize, end: usize) -> bool {
+        self.claimed.iter().any(|&(s, e)| s < end && start < e)
     }
 
     /// Records a hit on a single line; `message` is only built when the hit is kept as its own
     /// finding or replaces a less severe one.
     fn push(
         &mut self,
-        rule: &'static RuleInfo,
+        rule: &'static Rule,
         line: u32,
         severity: Severity,
         message: impl FnOnce() -> String,
@@ -462,7 +249,7 @@ impl Sink {
     /// Counts one more hit of `rule` on `line` without looking at it, when the line already has
     /// one at `ceiling`, the most a hit of this rule can be here. Returns whether it did, so
     /// that a line packed with hits costs one check per hit, not one judgement.
-    fn fold_if_settled(&mut self, rule: &'static RuleInfo, line: u32, ceiling: Severity) -> bool {
+    fn fold_if_settled(&mut self, rule: &'static Rule, line: u32, ceiling: Severity) -> bool {
         let start = self.line_start.min(self.hits.len());
         match self.hits[start..]
             .iter_mut()
@@ -478,7 +265,7 @@ impl Sink {
 
     fn push_hit(
         &mut self,
-        rule: &'static RuleInfo,
+        rule: &'static Rule,
         line: u32,
         end_line: u32,
         severity: Severity,
@@ -580,6 +367,7 @@ mod tests {
             [
                 "secrets/aws-access-key",
                 "secrets/aws-secret-key",
+                "secrets/aws-session-token",
                 "secrets/azure-storage-key",
                 "secrets/azure-storage-connection-string",
                 "secrets/azure-shared-access-key",

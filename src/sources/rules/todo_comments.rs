@@ -5,11 +5,12 @@
 //! whitespace and outside string literals. Identifiers (`todo_list`, `TodoItem`), the `todo`
 //! macro of Rust and quoted mentions of a marker are not comments about work left to do.
 
+use super::registry::{Check, Family, Rule};
 use super::syntax::{CommentSyntax, Language};
-use super::{FileContext, Line, RuleInfo, Sink};
+use super::{FileContext, Line, Sink};
 use crate::finding::{Category, Severity};
 
-pub(super) const TODO: RuleInfo = RuleInfo {
+pub(super) static TODO: Rule = Rule {
     code: "comments/todo",
     severity: Severity::Info,
     category: Category::Maintainability,
@@ -17,12 +18,18 @@ pub(super) const TODO: RuleInfo = RuleInfo {
                   that the change leaves undone or a shortcut it takes; in the code they are \
                   easy to forget and nobody owns them. Track the work in a work item and \
                   reference it in the comment, or finish it in this change.",
+    family: Family::Comments,
+    check: Check::Line {
+        hints: &["todo", "fixme", "hack", "xxx"],
+        long_lines: false,
+        run: check_line,
+    },
 };
 
 const MARKERS: [&str; 4] = ["TODO", "FIXME", "HACK", "XXX"];
 
 /// Reports the first marker in the line's comment, if any.
-pub(super) fn check_line(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
+fn check_line(ctx: &FileContext<'_>, line: &Line<'_>, sink: &mut Sink) {
     let Some(start) = comment_start(
         line.text,
         &ctx.syntax.comments,

@@ -9,6 +9,7 @@
 
 mod builtin;
 pub mod import;
+pub mod llm;
 pub mod rules;
 
 pub use builtin::BuiltinRules;

@@ -1,0 +1,14 @@
+//! The AI reviewer: a language model as one more source of findings, and the author of the
+//! walkthrough.
+//!
+//! `settings` says where the model is; `client` asks it for JSON on any provider; `prompt`
+//! decides what the model sees (and redacts secrets); `anchor` turns answers into findings
+//! placed on the change's lines; `guard` keeps model text harmless on the pull request;
+//! `walkthrough` writes the summary; `advisor` explains build failures.
+
+pub mod client;
+pub mod settings;
+pub mod transport;
+
+pub use client::{ModelClient, ModelError, Question, Usage};
+pub use settings::{ApiKey, LlmSettings, Provider};

@@ -7,6 +7,7 @@
 //! `walkthrough` writes the summary; `advisor` explains build failures.
 
 pub mod client;
+pub mod prompt;
 pub mod settings;
 pub mod transport;
 

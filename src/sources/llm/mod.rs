@@ -6,7 +6,9 @@
 //! placed on the change's lines; `guard` keeps model text harmless on the pull request;
 //! `walkthrough` writes the summary; `advisor` explains build failures.
 
+pub mod anchor;
 pub mod client;
+pub mod guard;
 pub mod prompt;
 pub mod settings;
 pub mod transport;

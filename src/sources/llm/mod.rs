@@ -12,6 +12,7 @@ pub mod guard;
 pub mod prompt;
 pub mod settings;
 pub mod transport;
+pub mod walkthrough;
 
 pub use client::{ModelClient, ModelError, Question, Usage};
 pub use settings::{ApiKey, LlmSettings, Provider};

@@ -13,6 +13,7 @@ mod config_schema;
 mod diff_matches_git;
 mod emulator_selftest;
 mod extract_logs;
+mod llm;
 mod pull_request_build;
 mod remediation;
 mod task_choices;

@@ -3,6 +3,7 @@
 //! server over http, a forwarding proxy).
 
 pub mod git_http;
+pub mod llm_stub;
 pub mod proxy;
 pub mod pull_request;
 

@@ -263,13 +263,19 @@ impl ModelClient {
                     self.settle(reserved, 0, 0);
                     return Err(ModelError::Timeout);
                 }
+                Err(WireError::TooLarge(limit)) => {
+                    // An answer that large is not a review: read as unreadable.
+                    self.settle(reserved, estimate, 0);
+                    tracing::debug!("the model's answer exceeded {limit} bytes");
+                    return Ok(None);
+                }
                 Err(error) => {
                     self.settle(reserved, 0, 0);
                     if attempt < ATTEMPTS {
                         tokio::time::sleep(self.backoff * 2u32.pow(attempt - 1)).await;
                         continue;
                     }
-                    return Err(ModelError::Unreachable(error.to_string()));
+                    return Err(ModelError::Unreachable(self.scrub(&error.to_string())));
                 }
             };
             if response.status == 429 || response.status >= 500 {
@@ -283,11 +289,11 @@ impl ModelClient {
                     tokio::time::sleep(wait).await;
                     continue;
                 }
-                return Err(http_error(&response));
+                return Err(self.scrub_error(http_error(&response)));
             }
             if !(200..300).contains(&response.status) {
                 self.settle(reserved, 0, 0);
-                return Err(http_error(&response));
+                return Err(self.scrub_error(http_error(&response)));
             }
             let parsed: Option<Value> = serde_json::from_slice(&response.body).ok();
             let (input, output) = parsed
@@ -296,6 +302,41 @@ impl ModelClient {
                 .unwrap_or((estimate, 0));
             self.settle(reserved, input, output);
             return Ok(parsed.and_then(|v| answer_of(self.settings.provider, &v)));
+        }
+    }
+
+    /// `text` without the key (servers echo a rejected key in their error messages).
+    fn scrub(&self, text: &str) -> String {
+        let key = self.settings.api_key.expose().trim();
+        if key.len() < 4 {
+            return text.to_owned();
+        }
+        let mut out = text.replace(key, "***");
+        // OpenAI echoes a rejected key shortened: `sk-abc***********wxyz`.
+        let (head, tail) = (
+            &key[..key.len().min(6)],
+            &key[key.len().saturating_sub(4)..],
+        );
+        if let Some(start) = out.find(head) {
+            let rest = &out[start..];
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            if rest[..end]
+                .trim_end_matches(['.', ',', '"', '\''])
+                .ends_with(tail)
+            {
+                out.replace_range(start..start + end, "***");
+            }
+        }
+        out
+    }
+
+    fn scrub_error(&self, error: ModelError) -> ModelError {
+        match error {
+            ModelError::Http { status, message } => ModelError::Http {
+                status,
+                message: self.scrub(&message),
+            },
+            other => other,
         }
     }
 

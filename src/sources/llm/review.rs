@@ -362,7 +362,13 @@ async fn ask_walkthrough(
     review: &LlmReview,
     nonce: &str,
 ) -> Option<Walkthrough> {
-    let known: Vec<String> = input.files.iter().map(|f| f.path.clone()).collect();
+    // Files path_filters exclude are not named to the model at all.
+    let listed: Vec<&FileDiff> = input
+        .files
+        .iter()
+        .filter(|f| !input.excluded_paths.contains(&f.path))
+        .collect();
+    let known: Vec<String> = listed.iter().map(|f| f.path.clone()).collect();
     let mut user = format!(
         "BEGIN-PR-{nonce}\nTitle: {}\n",
         input.redaction.scrub(&input.pr_title).trim()
@@ -373,7 +379,7 @@ async fn ask_walkthrough(
         user.push_str(&format!("Description:\n{short}\n"));
     }
     user.push_str("Files (path, status, +added/-removed, summary):\n");
-    for file in &input.files {
+    for file in &listed {
         let summary = review
             .file_summaries
             .get(&file.path)

@@ -71,10 +71,10 @@ fn fixture() -> Fixture {
 }
 
 fn input(fx: &Fixture) -> ReviewInput {
-    let git = Repository::open(fx.repo.path()).unwrap();
-    let base = Oid::from_str(&fx.base).unwrap();
-    let head = Oid::from_str(&fx.head).unwrap();
-    let change = diff_revisions(&git, Some(base), head).unwrap();
+    let git = Repository::open(fx.repo.path()).expect("the fixture opens");
+    let base = Oid::from_str(&fx.base).expect("a commit id");
+    let head = Oid::from_str(&fx.head).expect("a commit id");
+    let change = diff_revisions(&git, Some(base), head).expect("the diff");
     ReviewInput {
         repo: fx.repo.path().to_owned(),
         base: Some(base),
@@ -116,8 +116,8 @@ fn run(settings: LlmSettings, input: &ReviewInput) -> LlmReview {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .unwrap();
-    let model = ModelClient::new(settings).unwrap();
+        .expect("a runtime");
+    let model = ModelClient::new(settings).expect("valid settings");
     runtime.block_on(review(&model, input))
 }
 

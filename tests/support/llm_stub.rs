@@ -195,21 +195,29 @@ impl ModelStub {
 
     /// Queues answers, used in order before the fallback.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
-        self.state.script.lock().unwrap().extend(replies);
+        self.state
+            .script
+            .lock()
+            .expect("the stub state")
+            .extend(replies);
     }
 
     /// Answers every request the script does not cover.
     pub fn fallback(&self, f: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) {
-        *self.state.fallback.lock().unwrap() = Some(Box::new(f));
+        *self.state.fallback.lock().expect("the stub state") = Some(Box::new(f));
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
-        self.state.requests.lock().unwrap().clone()
+        self.state.requests.lock().expect("the stub state").clone()
     }
 
     /// Requests whose shape does not match the provider's wire format.
     pub fn violations(&self) -> Vec<String> {
-        self.state.violations.lock().unwrap().clone()
+        self.state
+            .violations
+            .lock()
+            .expect("the stub state")
+            .clone()
     }
 }
 
@@ -403,12 +411,16 @@ async fn serve(
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     let problems = check(state.flavor, &state.key, &recorded);
-    state.requests.lock().unwrap().push(recorded.clone());
+    state
+        .requests
+        .lock()
+        .expect("the stub state")
+        .push(recorded.clone());
     if !problems.is_empty() {
         state
             .violations
             .lock()
-            .unwrap()
+            .expect("the stub state")
             .extend(problems.iter().cloned());
         return Ok(respond(
             400,
@@ -416,10 +428,10 @@ async fn serve(
             json!({"error": {"message": problems.join("; ")}}).to_string(),
         ));
     }
-    let reply = state.script.lock().unwrap().pop_front();
+    let reply = state.script.lock().expect("the stub state").pop_front();
     let reply = match reply {
         Some(r) => r,
-        None => match state.fallback.lock().unwrap().as_ref() {
+        None => match state.fallback.lock().expect("the stub state").as_ref() {
             Some(f) => f(&recorded),
             None => Answer::Json(json!({"findings": [], "files": []})).into(),
         },

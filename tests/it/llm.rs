@@ -801,3 +801,101 @@ fn benchmark_one_hundred_files() {
     assert!(out.usage.input_tokens + out.usage.output_tokens <= budget);
     assert!(out.walkthrough.is_some());
 }
+
+#[test]
+fn as_a_source_it_redacts_builtin_secrets_and_leaves_builtin_subjects_to_them() {
+    use coderabbit_agent::config::Config;
+    use coderabbit_agent::finding::{Category, Finding, Fingerprint, Severity};
+    use coderabbit_agent::git::Revisions;
+    use coderabbit_agent::sources::llm::{LlmContext, LlmSource};
+    use coderabbit_agent::sources::{Change, Source};
+
+    let fx = fixture();
+    let stub = ModelStub::start(Flavor::OpenAi, KEY);
+    let mut unchanged = item("src/app.rs", 10, "x + 1");
+    unchanged["title"] = json!("Overflow on u32::MAX");
+    answering(
+        &stub,
+        vec![
+            item("src/app.rs", 4, "let first = items[0];"),
+            item("src/app.rs", 3, "let items = load();"),
+            unchanged,
+        ],
+    );
+    let git = Repository::open(fx.repo.path()).expect("the fixture opens");
+    let base = Oid::from_str(&fx.base).expect("a commit id");
+    let head = Oid::from_str(&fx.head).expect("a commit id");
+    let changes = diff_revisions(&git, Some(base), head).expect("the diff");
+    let revisions = Revisions {
+        base: Some(base),
+        head,
+        base_reason: "test".into(),
+    };
+    let mut config = Config::default();
+    config.reviews.path_filters = vec!["!docs/**".into()];
+    let builtin = |path: &str, line: u32, rule: &str, category: Category| Finding {
+        path: path.into(),
+        line,
+        end_line: line,
+        severity: Severity::Major,
+        category,
+        rule: rule.into(),
+        source: "builtin".into(),
+        message: "m".into(),
+        suggestion: None,
+        fingerprint: Fingerprint("f".into()),
+    };
+    let so_far = vec![
+        builtin(
+            "config/app.env",
+            2,
+            "secrets/github-token",
+            Category::Security,
+        ),
+        builtin("src/app.rs", 4, "correctness/index", Category::Correctness),
+    ];
+    let model = ModelClient::new(settings(Provider::OpenAi, &stub)).expect("valid settings");
+    let source = LlmSource::new(
+        model,
+        LlmContext {
+            pr_title: "Load items".into(),
+            masked_values: vec![MASKED.into()],
+            allowed_host: "dev.azure.com/contoso".into(),
+            ..LlmContext::default()
+        },
+    );
+    let change = Change {
+        repo: &git,
+        revisions: &revisions,
+        changes: &changes,
+        config: &config,
+        filter_mode: FilterMode::Added,
+    };
+    let found = source
+        .review_change(&change, &so_far)
+        .expect("the source runs");
+
+    for request in stub.requests() {
+        assert!(
+            !request.body.contains("ghp_leakedtoken"),
+            "the built-in secret left the machine"
+        );
+        assert!(!request.body.contains(MASKED));
+        assert!(
+            !request.body.contains("more notes"),
+            "a path_filters exclusion was sent"
+        );
+    }
+    let lines: Vec<u32> = found.findings.iter().map(|f| f.line).collect();
+    assert_eq!(lines, vec![3], "line 4 is the built-in finding's subject");
+    assert_eq!(found.unplaced.len(), 1);
+    assert!(found.unplaced[0].message.contains("Overflow on u32::MAX"));
+    assert!(
+        found
+            .skipped
+            .iter()
+            .any(|s| s.path == "Cargo.lock" && s.reason.contains("lock file"))
+    );
+    let outcome = source.take_review().expect("the outcome is kept");
+    assert_eq!(outcome.usage.requests, 1);
+}

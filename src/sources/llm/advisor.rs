@@ -16,7 +16,7 @@ use super::anchor::{self, Placement, Proposed};
 use super::client::{ModelClient, Question};
 use super::guard::sanitize;
 use super::prompt::{FileUnderReview, Redaction};
-use crate::cli::FilterMode;
+use crate::filter::FilterMode;
 use crate::finding::{Category, Severity};
 use crate::git::FileStatus;
 use crate::remediate::extract::BuildError;

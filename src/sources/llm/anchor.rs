@@ -11,8 +11,8 @@ use serde_json::Value;
 
 use super::guard::sanitize;
 use super::prompt::FileUnderReview;
-use crate::cli::FilterMode;
 use crate::config::Profile;
+use crate::filter::FilterMode;
 use crate::finding::{Category, Finding, Fingerprint, Severity};
 
 /// The `source` of every finding the model produces.
@@ -104,9 +104,13 @@ fn parse_category(name: &str) -> Option<Category> {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct NotPlaced {
     pub path: String,
+    /// The line the model named (1-based, head side); it may be wrong.
     pub line: u32,
     pub severity: Severity,
+    pub category: Category,
+    /// One line, sanitised.
     pub title: String,
+    /// Why it could not be placed.
     pub reason: String,
 }
 
@@ -152,6 +156,7 @@ pub fn place(
             path: proposed.path.clone(),
             line: proposed.start_line,
             severity: proposed.severity,
+            category: proposed.category,
             title: sanitize(&proposed.title, allowed_host).trim().to_owned(),
             reason,
         })

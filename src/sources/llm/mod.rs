@@ -13,6 +13,7 @@ pub mod guard;
 pub mod prompt;
 mod review;
 pub mod settings;
+mod source;
 pub mod transport;
 pub mod walkthrough;
 
@@ -22,6 +23,7 @@ pub use guard::sanitize;
 pub use prompt::Redaction;
 pub use review::{LlmReview, ReviewInput, review};
 pub use settings::{ApiKey, LlmSettings, Provider};
+pub use source::{LlmContext, LlmSource, review_blocking, secret_lines};
 pub use walkthrough::{
     Walkthrough, WalkthroughOptions, render_summary_block, render_walkthrough, with_summary_block,
 };

@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use git2::{DiffOptions, Oid, Patch, Repository};
-use globset::Glob;
 use regex::Regex;
 
+use crate::config::paths::{self, PathPattern};
 use crate::config::{PathInstruction, Profile};
 use crate::git::{FileDiff, FileStatus};
 
@@ -344,15 +344,13 @@ fn indent_of(text: &str) -> usize {
     text.chars().take_while(|c| c.is_whitespace()).count()
 }
 
-/// The `path_instructions` whose glob matches `path`.
+/// The `path_instructions` whose pattern matches `path`, with the configuration's own pattern
+/// semantics (`crate::config::paths`).
 pub fn instructions_for(instructions: &[PathInstruction], path: &str) -> Vec<String> {
+    let path = paths::normalize(path);
     instructions
         .iter()
-        .filter(|i| {
-            Glob::new(&i.path)
-                .map(|g| g.compile_matcher().is_match(path))
-                .unwrap_or(false)
-        })
+        .filter(|i| PathPattern::new(&i.path).is_ok_and(|p| p.matches(&path)))
         .map(|i| i.instructions.clone())
         .collect()
 }

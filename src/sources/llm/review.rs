@@ -11,8 +11,8 @@ use super::anchor::{self, NotPlaced, Placement};
 use super::client::{ModelClient, ModelError, Question, Usage};
 use super::prompt::{self, FileUnderReview, Part, Redaction, Voice};
 use super::walkthrough::{self, Cohort, Walkthrough, WalkthroughOptions};
-use crate::cli::FilterMode;
 use crate::config::{PathInstruction, Profile};
+use crate::filter::FilterMode;
 use crate::finding::Finding;
 use crate::git::FileDiff;
 

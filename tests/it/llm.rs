@@ -465,11 +465,17 @@ fn only_valid_items_on_changed_lines_become_findings() {
 fn an_oversized_answer_cannot_flood_the_pull_request() {
     let fx = fixture();
     let stub = ModelStub::start(Flavor::OpenAi, KEY);
+    let head = app_head();
+    let lines: Vec<&str> = head.lines().collect();
     let mut many = Vec::new();
-    for i in 0..300 {
-        let mut f = item("src/app.rs", 4, "let first = items[0];");
-        f["title"] = json!(format!("Problem {i} {}", "x".repeat(5000)));
-        f["explanation"] = json!("y ".repeat(20_000));
+    for i in 0..120 {
+        // Ranges over the added lines 3 to 6, in three categories: 30 distinct findings.
+        let start = 3 + (i % 4) as u32;
+        let end = (start + (i / 4 % 4) as u32).min(6);
+        let mut f = item("src/app.rs", start, lines[start as usize - 1].trim());
+        f["end_line"] = json!(end);
+        f["title"] = json!(format!("Problem {i} {}", "x".repeat(3000)));
+        f["explanation"] = json!("y ".repeat(3000));
         f["category"] = json!(["correctness", "security", "stability"][i % 3]);
         many.push(f);
     }
@@ -477,7 +483,7 @@ fn an_oversized_answer_cannot_flood_the_pull_request() {
     let mut input = input(&fx);
     input.walkthrough = None;
     let out = run(settings(Provider::OpenAi, &stub), &input);
-    assert!(out.findings.len() <= 10, "{}", out.findings.len());
+    assert_eq!(out.findings.len(), 10, "at most ten findings a file");
     assert!(
         out.findings
             .iter()

@@ -106,6 +106,9 @@ pub struct ModelClient {
     gate: Semaphore,
     /// Base of the exponential back-off when no `Retry-After` is given.
     backoff: Duration,
+    /// No request starts before this instant: a 429's wait holds back the requests in
+    /// flight too, not only the one that got it.
+    paused_until: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for ModelClient {
@@ -144,6 +147,7 @@ impl ModelClient {
             ledger: Mutex::new(Ledger::default()),
             gate: Semaphore::new(permits),
             backoff: Duration::from_millis(500),
+            paused_until: Mutex::new(None),
         })
     }
 
@@ -247,6 +251,10 @@ impl ModelClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let pause = self.paused_until.lock().ok().and_then(|p| *p);
+            if let Some(until) = pause {
+                tokio::time::sleep_until(until).await;
+            }
             self.reserve(reserved)?;
             let sent = self
                 .transport
@@ -282,6 +290,12 @@ impl ModelClient {
                 self.settle(reserved, 0, 0);
                 let wait = retry_wait(&response).unwrap_or(self.backoff * 2u32.pow(attempt - 1));
                 if attempt < ATTEMPTS && wait <= LONGEST_RETRY_WAIT {
+                    if response.status == 429 {
+                        let until = tokio::time::Instant::now() + wait;
+                        if let Ok(mut paused) = self.paused_until.lock() {
+                            *paused = Some(paused.map_or(until, |p| p.max(until)));
+                        }
+                    }
                     tracing::debug!(
                         "model server answered {}; retrying in {wait:?}",
                         response.status

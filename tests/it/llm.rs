@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use coderabbit_agent::cli::FilterMode;
 use coderabbit_agent::config::{PathInstruction, Profile};
 use coderabbit_agent::git::diff_revisions;
+use coderabbit_agent::http::NetworkSettings;
 use coderabbit_agent::sources::llm::{
     ApiKey, LlmReview, LlmSettings, ModelClient, Provider, Redaction, ReviewInput,
     WalkthroughOptions, render_walkthrough, review,
@@ -117,7 +118,7 @@ fn run(settings: LlmSettings, input: &ReviewInput) -> LlmReview {
         .enable_all()
         .build()
         .expect("a runtime");
-    let model = ModelClient::new(settings).expect("valid settings");
+    let model = ModelClient::new(settings, &NetworkSettings::default()).expect("valid settings");
     runtime.block_on(review(&model, input))
 }
 
@@ -860,7 +861,11 @@ fn as_a_source_it_redacts_builtin_secrets_and_leaves_builtin_subjects_to_them() 
         ),
         builtin("src/app.rs", 4, "correctness/index", Category::Correctness),
     ];
-    let model = ModelClient::new(settings(Provider::OpenAi, &stub)).expect("valid settings");
+    let model = ModelClient::new(
+        settings(Provider::OpenAi, &stub),
+        &NetworkSettings::default(),
+    )
+    .expect("valid settings");
     let source = LlmSource::new(
         model,
         LlmContext {

@@ -340,16 +340,24 @@ pub fn matters(finding: &Finding) -> bool {
         )
 }
 
-/// Splits placed findings into threads and nitpicks by profile: `chill` keeps what matters as
-/// threads and the nitpicks apart, `assertive` keeps every non-nitpick as a thread.
+/// Splits placed findings into threads and nitpicks (for the summary) by profile: `chill` keeps
+/// what matters as threads and the nitpicks apart; `assertive` keeps every non-nitpick as a
+/// thread; `quiet` keeps only major and critical findings that matter as threads and groups the
+/// rest in the summary.
 pub fn by_profile(placed: Vec<(Finding, bool)>, profile: Profile) -> (Vec<Finding>, Vec<Finding>) {
     let mut threads = Vec::new();
     let mut nitpicks = Vec::new();
     for (finding, nitpick) in placed {
-        if nitpick {
-            nitpicks.push(finding);
-        } else if profile == Profile::Assertive || matters(&finding) {
+        let thread = !nitpick
+            && match profile {
+                Profile::Assertive => true,
+                Profile::Chill => matters(&finding),
+                Profile::Quiet => matters(&finding) && finding.severity >= Severity::Major,
+            };
+        if thread {
             threads.push(finding);
+        } else if nitpick || profile == Profile::Quiet {
+            nitpicks.push(finding);
         }
     }
     (threads, nitpicks)
@@ -567,8 +575,12 @@ mod tests {
         ];
         let (threads, nitpicks) = by_profile(all.clone(), Profile::Chill);
         assert_eq!((threads.len(), nitpicks.len()), (1, 1));
-        let (threads, nitpicks) = by_profile(all, Profile::Assertive);
+        let (threads, nitpicks) = by_profile(all.clone(), Profile::Assertive);
         assert_eq!((threads.len(), nitpicks.len()), (2, 1));
+        let mut quiet = all;
+        quiet[0].0.severity = Severity::Minor;
+        let (threads, nitpicks) = by_profile(quiet, Profile::Quiet);
+        assert_eq!((threads.len(), nitpicks.len()), (0, 3));
     }
 
     #[test]

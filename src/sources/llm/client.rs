@@ -7,7 +7,6 @@
 //! is asked the next way, and the whole run remembers it. It knows nothing about diffs or
 //! findings.
 
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -15,8 +14,11 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
+use reqwest::Method;
+use reqwest::header::{HeaderName, HeaderValue};
+
 use super::settings::{DEFAULT_AZURE_API_VERSION, LlmSettings, Provider};
-use super::transport::{ReqwestTransport, Transport, WireError, WireRequest, WireResponse};
+use crate::http::{self, Answer, Failure, NetworkSettings, RetryPolicy, Transport, Verdict};
 
 /// What the run has spent on the model.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -92,23 +94,25 @@ struct Ledger {
     reserved: u64,
 }
 
-/// Attempts per request on 429, 5xx and connection failures.
-const ATTEMPTS: u32 = 3;
-/// Longest wait a `Retry-After` may impose before the client gives up on that request.
-const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(60);
+/// Largest answer read from a model server; a larger one is not a review.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024 * 1024;
+
+/// How the shared transport retries model requests: a few attempts, 429 and 503 waits as the
+/// server asks, within a minute and a half.
+const MODEL_RETRIES: RetryPolicy = RetryPolicy {
+    max_attempts: 4,
+    first: Duration::from_millis(500),
+    cap: Duration::from_secs(10),
+    budget: Duration::from_secs(90),
+};
 
 /// The model, as the run talks to it. Cheap to share by reference across tasks.
 pub struct ModelClient {
     settings: LlmSettings,
-    transport: Arc<dyn Transport>,
+    transport: Transport,
     rung: AtomicUsize,
     ledger: Mutex<Ledger>,
     gate: Semaphore,
-    /// Base of the exponential back-off when no `Retry-After` is given.
-    backoff: Duration,
-    /// No request starts before this instant: a 429's wait holds back the requests in
-    /// flight too, not only the one that got it.
-    paused_until: Mutex<Option<tokio::time::Instant>>,
 }
 
 impl std::fmt::Debug for ModelClient {
@@ -125,20 +129,18 @@ pub fn estimate_tokens(text: &str) -> u64 {
 }
 
 impl ModelClient {
-    /// A client on the default transport. Refuses to send the key over plain HTTP to a host
-    /// that is not loopback unless the settings allow it.
-    pub fn new(settings: LlmSettings) -> Result<Self, ModelError> {
-        let transport =
-            ReqwestTransport::new().map_err(|e| ModelError::Unreachable(e.to_string()))?;
-        Self::with_transport(settings, Arc::new(transport))
-    }
-
-    /// A client on a given transport (the shared one, or a test double).
-    pub fn with_transport(
-        settings: LlmSettings,
-        transport: Arc<dyn Transport>,
-    ) -> Result<Self, ModelError> {
-        check_endpoint(&settings)?;
+    /// A client on the shared HTTP transport (proxies, TLS, run-wide pauses on 429), with the
+    /// model's own timeout. Refuses to send the key over plain HTTP to a host that is not
+    /// loopback unless the network settings allow it.
+    pub fn new(settings: LlmSettings, network: &NetworkSettings) -> Result<Self, ModelError> {
+        check_endpoint(&settings, network.allow_insecure_http)?;
+        let network = NetworkSettings {
+            timeout: settings.timeout,
+            ..network.clone()
+        };
+        let transport = Transport::new(&network, reqwest::header::HeaderMap::new())
+            .map_err(|f| ModelError::Unreachable(failure_text(&f)))?
+            .with_policy(MODEL_RETRIES);
         let permits = settings.concurrency.clamp(1, 64);
         Ok(ModelClient {
             settings,
@@ -146,8 +148,6 @@ impl ModelClient {
             rung: AtomicUsize::new(0),
             ledger: Mutex::new(Ledger::default()),
             gate: Semaphore::new(permits),
-            backoff: Duration::from_millis(500),
-            paused_until: Mutex::new(None),
         })
     }
 
@@ -240,7 +240,8 @@ impl ModelClient {
         }
     }
 
-    /// One request (with retries on 429/5xx). `Ok(None)`: an answer came but held no JSON.
+    /// One question sent (the transport retries 429, 5xx and broken connections).
+    /// `Ok(None)`: an answer came but held no JSON.
     async fn ask_once(&self, question: &Question, rung: Rung) -> Result<Option<Value>, ModelError> {
         let body = self.body(question, rung);
         let bytes = serde_json::to_vec(&body).map_err(|e| ModelError::Settings(e.to_string()))?;
@@ -248,75 +249,57 @@ impl ModelClient {
             + estimate_tokens(&question.user)
             + (bytes.len() as u64).div_ceil(16);
         let reserved = estimate + u64::from(question.max_output_tokens);
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let pause = self.paused_until.lock().ok().and_then(|p| *p);
-            if let Some(until) = pause {
-                tokio::time::sleep_until(until).await;
-            }
-            self.reserve(reserved)?;
-            let sent = self
-                .transport
-                .send(WireRequest {
-                    url: self.url(),
-                    headers: self.headers(),
-                    body: bytes.clone(),
-                    timeout: self.settings.timeout,
-                })
-                .await;
-            let response = match sent {
-                Ok(response) => response,
-                Err(WireError::Timeout(_)) => {
-                    self.settle(reserved, 0, 0);
-                    return Err(ModelError::Timeout);
-                }
-                Err(WireError::TooLarge(limit)) => {
-                    // An answer that large is not a review: read as unreadable.
-                    self.settle(reserved, estimate, 0);
-                    tracing::debug!("the model's answer exceeded {limit} bytes");
-                    return Ok(None);
-                }
-                Err(error) => {
-                    self.settle(reserved, 0, 0);
-                    if attempt < ATTEMPTS {
-                        tokio::time::sleep(self.backoff * 2u32.pow(attempt - 1)).await;
-                        continue;
-                    }
-                    return Err(ModelError::Unreachable(self.scrub(&error.to_string())));
-                }
-            };
-            if response.status == 429 || response.status >= 500 {
-                self.settle(reserved, 0, 0);
-                let wait = retry_wait(&response).unwrap_or(self.backoff * 2u32.pow(attempt - 1));
-                if attempt < ATTEMPTS && wait <= LONGEST_RETRY_WAIT {
-                    if response.status == 429 {
-                        let until = tokio::time::Instant::now() + wait;
-                        if let Ok(mut paused) = self.paused_until.lock() {
-                            *paused = Some(paused.map_or(until, |p| p.max(until)));
-                        }
-                    }
-                    tracing::debug!(
-                        "model server answered {}; retrying in {wait:?}",
-                        response.status
-                    );
-                    tokio::time::sleep(wait).await;
-                    continue;
-                }
-                return Err(self.scrub_error(http_error(&response)));
-            }
-            if !(200..300).contains(&response.status) {
-                self.settle(reserved, 0, 0);
-                return Err(self.scrub_error(http_error(&response)));
-            }
-            let parsed: Option<Value> = serde_json::from_slice(&response.body).ok();
-            let (input, output) = parsed
-                .as_ref()
-                .map(|v| usage_of(self.settings.provider, v))
-                .unwrap_or((estimate, 0));
-            self.settle(reserved, input, output);
-            return Ok(parsed.and_then(|v| answer_of(self.settings.provider, &v)));
+        self.reserve(reserved)?;
+        let url = url::Url::parse(&self.url())
+            .map_err(|_| ModelError::Settings("the model's URL is not valid".into()))?;
+        let mut request = http::Request::new(Method::POST, url)
+            .json(bytes)
+            // Asking again costs tokens but changes nothing on the server.
+            .idempotent(true);
+        for (name, value) in self.headers() {
+            let value = HeaderValue::from_str(&value)
+                .map_err(|_| ModelError::Settings(format!("the `{name}` header is not valid")))?;
+            request = request.header(HeaderName::from_static(name), value);
         }
+        // The timeout bounds the whole question, retries included: a server that does not
+        // answer in time is not asked the same again and again.
+        let sent = tokio::time::timeout(
+            self.settings.timeout,
+            self.transport.send(request, classify),
+        )
+        .await;
+        let answer = match sent {
+            Err(_) => {
+                self.settle(reserved, 0, 0);
+                return Err(ModelError::Timeout);
+            }
+            Ok(Err(http::Error::Service(error))) => {
+                self.settle(reserved, 0, 0);
+                return Err(self.scrub_error(error));
+            }
+            Ok(Err(http::Error::Transport(failure))) => {
+                self.settle(reserved, 0, 0);
+                return Err(match &failure {
+                    Failure::Exhausted { detail, .. } if detail.starts_with("timed out") => {
+                        ModelError::Timeout
+                    }
+                    _ => ModelError::Unreachable(self.scrub(&failure_text(&failure))),
+                });
+            }
+            Ok(Ok(answer)) => answer,
+        };
+        if answer.body.len() > MAX_ANSWER_BYTES {
+            self.settle(reserved, estimate, 0);
+            tracing::debug!("the model's answer exceeded {MAX_ANSWER_BYTES} bytes");
+            return Ok(None);
+        }
+        let parsed: Option<Value> = serde_json::from_slice(&answer.body).ok();
+        let (input, output) = parsed
+            .as_ref()
+            .map(|v| usage_of(self.settings.provider, v))
+            .unwrap_or((estimate, 0));
+        self.settle(reserved, input, output);
+        Ok(parsed.and_then(|v| answer_of(self.settings.provider, &v)))
     }
 
     /// `text` without the key (servers echo a rejected key in their error messages).
@@ -475,7 +458,7 @@ impl ModelClient {
     }
 }
 
-fn check_endpoint(settings: &LlmSettings) -> Result<(), ModelError> {
+fn check_endpoint(settings: &LlmSettings, allow_insecure_http: bool) -> Result<(), ModelError> {
     let url = url::Url::parse(settings.base_url.trim()).map_err(|_| {
         ModelError::Settings(format!(
             "the model's base URL `{}` is not a URL; set CODERABBIT_LLM_BASE_URL to e.g. https://api.openai.com/v1",
@@ -491,7 +474,7 @@ fn check_endpoint(settings: &LlmSettings) -> Result<(), ModelError> {
                 Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
                 None => false,
             };
-            if loopback || settings.allow_insecure_http {
+            if loopback || allow_insecure_http {
                 Ok(())
             } else {
                 Err(ModelError::Settings(format!(
@@ -522,8 +505,20 @@ fn unsupported(rung: Rung, message: &str) -> bool {
     names_feature && says_unsupported
 }
 
-fn http_error(response: &WireResponse) -> ModelError {
-    let body = String::from_utf8_lossy(&response.body);
+/// What an answer means for the transport: 2xx done; 429, 503 and 529 (Anthropic's
+/// "overloaded") refused without acting; other 5xx transient; the rest the model's error.
+fn classify(answer: &Answer) -> Verdict<ModelError> {
+    let status = answer.status.as_u16();
+    match status {
+        200..=299 => Verdict::Done,
+        429 | 503 | 529 => Verdict::Refused(format!("the model server answered {status}")),
+        500..=599 => Verdict::Transient(format!("the model server answered {status}")),
+        _ => Verdict::Fail(http_error(status, &answer.body)),
+    }
+}
+
+fn http_error(status: u16, body: &[u8]) -> ModelError {
+    let body = String::from_utf8_lossy(body);
     let message = serde_json::from_str::<Value>(&body)
         .ok()
         .and_then(|v| {
@@ -534,63 +529,24 @@ fn http_error(response: &WireResponse) -> ModelError {
         })
         .unwrap_or_else(|| body.chars().take(300).collect());
     ModelError::Http {
-        status: response.status,
+        status,
         message: message.chars().take(500).collect(),
     }
 }
 
-/// The wait a 429 or 503 asks for: `retry-after-ms`, else `Retry-After` in seconds or as an
-/// HTTP date.
-fn retry_wait(response: &WireResponse) -> Option<Duration> {
-    if let Some(ms) = response
-        .header("retry-after-ms")
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|ms| ms.is_finite() && *ms >= 0.0)
-    {
-        return Some(Duration::from_millis(ms as u64));
+fn failure_text(failure: &Failure) -> String {
+    match failure {
+        Failure::InsecureHttp { url } => format!(
+            "the model's URL {url} is plain http:// to another machine; use https:// or set CODERABBIT_ALLOW_INSECURE_HTTP=true"
+        ),
+        Failure::Unreachable { host, detail } => {
+            format!("could not reach the model server {host}: {detail}")
+        }
+        Failure::Exhausted { detail, .. } => format!("the model server kept failing: {detail}"),
+        Failure::Ambiguous { detail, .. } => format!("the model server failed: {detail}"),
+        Failure::Certificate(problem) => problem.to_string(),
+        Failure::Setup { detail } => format!("could not set up the HTTP client: {detail}"),
     }
-    let value = response.header("retry-after")?.trim();
-    if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
-    }
-    http_date_from_now(value)
-}
-
-/// Seconds from now until an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
-fn http_date_from_now(value: &str) -> Option<Duration> {
-    let parts: Vec<&str> = value.split_whitespace().collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let day: i64 = parts[1].parse().ok()?;
-    let month = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ]
-    .iter()
-    .position(|m| *m == parts[2])? as i64
-        + 1;
-    let year: i64 = parts[3].parse().ok()?;
-    let hms: Vec<i64> = parts[4].split(':').filter_map(|p| p.parse().ok()).collect();
-    if hms.len() != 3 {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let (y, m) = if month <= 2 {
-        (year - 1, month + 9)
-    } else {
-        (year, month - 3)
-    };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    let at = days * 86_400 + hms[0] * 3600 + hms[1] * 60 + hms[2];
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .ok()?
-        .as_secs() as i64;
-    Some(Duration::from_secs((at - now).max(0) as u64))
 }
 
 /// Input and output tokens from the provider's `usage`.
@@ -696,37 +652,6 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_read_in_all_its_forms() {
-        let response = |h: &[(&str, &str)]| WireResponse {
-            status: 429,
-            headers: h
-                .iter()
-                .map(|(a, b)| (a.to_string(), b.to_string()))
-                .collect(),
-            body: Vec::new(),
-        };
-        assert_eq!(
-            retry_wait(&response(&[("retry-after", "2")])),
-            Some(Duration::from_secs(2))
-        );
-        assert_eq!(
-            retry_wait(&response(&[
-                ("retry-after-ms", "250"),
-                ("retry-after", "9")
-            ])),
-            Some(Duration::from_millis(250))
-        );
-        assert_eq!(
-            retry_wait(&response(&[(
-                "retry-after",
-                "Sun, 06 Nov 1994 08:49:37 GMT"
-            )])),
-            Some(Duration::ZERO)
-        );
-        assert_eq!(retry_wait(&response(&[])), None);
-    }
-
-    #[test]
     fn plain_http_to_a_remote_host_is_refused() {
         use super::super::settings::ApiKey;
         let mut settings = LlmSettings::new(
@@ -735,13 +660,14 @@ mod tests {
             "m",
             ApiKey::new("k"),
         );
-        let error = ModelClient::new(settings.clone()).err();
+        let mut network = NetworkSettings::default();
+        let error = ModelClient::new(settings.clone(), &network).err();
         assert!(matches!(error, Some(ModelError::Settings(_))), "{error:?}");
-        settings.allow_insecure_http = true;
-        assert!(ModelClient::new(settings.clone()).is_ok());
+        network.allow_insecure_http = true;
+        assert!(ModelClient::new(settings.clone(), &network).is_ok());
         settings.base_url = "http://127.0.0.1:9/v1".into();
-        settings.allow_insecure_http = false;
-        assert!(ModelClient::new(settings).is_ok());
+        network.allow_insecure_http = false;
+        assert!(ModelClient::new(settings, &network).is_ok());
     }
 
     #[test]

@@ -14,7 +14,6 @@ pub mod prompt;
 mod review;
 pub mod settings;
 mod source;
-pub mod transport;
 pub mod walkthrough;
 
 pub use anchor::{NotPlaced, merge_with_builtin};

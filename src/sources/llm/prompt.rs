@@ -457,6 +457,9 @@ Report only real problems you can point at; an empty list is a good answer when 
         Profile::Chill => text.push_str(
             "Profile: chill. Report bugs, security problems, data loss and clear mistakes; leave out matters of taste.\n",
         ),
+        Profile::Quiet => text.push_str(
+            "Profile: quiet. Report only bugs, security problems and data loss that matter; leave out everything else.\n",
+        ),
         Profile::Assertive => text.push_str(
             "Profile: assertive. Report bugs and security problems, and also maintainability, performance, naming and style issues (mark the small ones as nitpicks).\n",
         ),

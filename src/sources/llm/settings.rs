@@ -105,10 +105,8 @@ pub struct LlmSettings {
     pub max_requests: u32,
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// How long one request may take, answer included.
+    /// How long one question may take, the answer and any retries included.
     pub timeout: Duration,
-    /// Lets the key go over plain `http://` to a host that is not loopback.
-    pub allow_insecure_http: bool,
 }
 
 impl LlmSettings {
@@ -129,7 +127,6 @@ impl LlmSettings {
             max_requests: DEFAULT_MAX_REQUESTS,
             concurrency: 4,
             timeout: Duration::from_secs(120),
-            allow_insecure_http: false,
         }
     }
 }

@@ -730,6 +730,15 @@ fn an_incremental_run_sends_only_the_paths_asked_for() {
     assert!(requests[0].user_text().contains("### File: config/app.env"));
     assert!(!requests[0].user_text().contains("src/app.rs"));
     assert_eq!(out.files_reviewed, vec!["config/app.env"]);
+
+    // Nothing changed since the last review: no request at all, not even the walkthrough.
+    let stub = ModelStub::start(Flavor::OpenAi, KEY);
+    answering(&stub, vec![]);
+    input.only_paths = Some(BTreeSet::new());
+    input.walkthrough = Some(WalkthroughOptions::default());
+    let out = run(settings(Provider::OpenAi, &stub), &input);
+    assert_eq!(stub.requests().len(), 0);
+    assert_eq!(out.usage.requests, 0);
 }
 
 /// Issue 9's benchmark: 100 changed files, the model answering each request after 500 ms.
@@ -909,4 +918,98 @@ fn as_a_source_it_redacts_builtin_secrets_and_leaves_builtin_subjects_to_them() 
     );
     let outcome = source.take_review().expect("the outcome is kept");
     assert_eq!(outcome.usage.requests, 1);
+}
+
+#[test]
+fn remediation_asks_the_model_with_the_error_the_log_and_the_code() {
+    use coderabbit_agent::remediate::FixAdvisor;
+    use coderabbit_agent::remediate::extract::BuildError;
+    use coderabbit_agent::sources::llm::advisor::{FixRequest, ModelFixAdvisor};
+
+    let stub = ModelStub::start(Flavor::Anthropic, KEY);
+    stub.fallback(|r: &Recorded| {
+        let fixable = r.user_text().contains("E0308");
+        Answer::Json(if fixable {
+            json!({
+                "explanation": "`load()` returns a `String`; parse it. ![p](https://evil.example/x.png)",
+                "start_line": 3, "end_line": 3, "line_text": "let items: Vec<u32> = load();",
+                "replaces": "    let items: Vec<u32> = load();",
+                "suggestion": "let items: Vec<u32> = parse(&load());"
+            })
+        } else {
+            json!({"explanation": "The linker could not find `ssl`.", "start_line": null,
+                   "end_line": null, "line_text": null, "replaces": null, "suggestion": null})
+        })
+        .into()
+    });
+    let head = "fn main() {\n    let total = 0;\n    let items: Vec<u32> = load();\n}\n";
+    let error = |code: &str, line: u32, log_line: usize| BuildError {
+        tool: "rustc",
+        path: Some("src/main.rs".into()),
+        line: Some(line),
+        column: Some(27),
+        code: Some(code.into()),
+        message: format!("{code}: something went wrong"),
+        help: vec![],
+        log_line,
+    };
+    let requests = vec![
+        FixRequest {
+            error: error("E0308", 3, 10),
+            log_excerpt: format!("error[E0308]: mismatched types\n token {MASKED}"),
+            path: Some("src/main.rs".into()),
+            line: Some(3),
+            head_text: Some(head.into()),
+        },
+        FixRequest {
+            error: error("L0001", 1, 20),
+            log_excerpt: "ld: cannot find -lssl".into(),
+            path: None,
+            line: None,
+            head_text: None,
+        },
+    ];
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let model = ModelClient::new(
+        settings(Provider::Anthropic, &stub),
+        &NetworkSettings::default(),
+    )
+    .expect("valid settings");
+    let redaction = Redaction {
+        values: vec![MASKED.into()],
+        ..Redaction::default()
+    };
+    let advisor = runtime.block_on(ModelFixAdvisor::prepare(
+        &model,
+        &requests,
+        &redaction,
+        "dev.azure.com/contoso",
+    ));
+
+    assert_eq!(stub.violations(), Vec::<String>::new());
+    let asked = stub.requests();
+    assert_eq!(asked.len(), 2);
+    let first = asked
+        .iter()
+        .find(|r| r.user_text().contains("E0308"))
+        .expect("the first error was asked");
+    let user = first.user_text();
+    assert!(user.contains("error[E0308]: mismatched types"), "{user}");
+    assert!(
+        user.contains("    3     let items: Vec<u32> = load();"),
+        "numbered code around the line: {user}"
+    );
+    assert!(!first.body.contains(MASKED));
+
+    let fix = advisor.advise(&requests[0].error).expect("advice");
+    assert!(
+        fix.contains("```suggestion\n    let items: Vec<u32> = parse(&load());\n```"),
+        "{fix}"
+    );
+    assert!(!fix.contains("evil.example"), "{fix}");
+    let other = advisor.advise(&requests[1].error).expect("advice");
+    assert_eq!(other, "The linker could not find `ssl`.");
 }

@@ -672,6 +672,13 @@ fn the_key_is_never_in_logs_or_errors() {
     assert!(!logged.contains(KEY), "{logged}");
     assert!(!logged.contains(&KEY[..10]), "{logged}");
     assert!(!format!("{out:?}").contains(&KEY[..10]));
+    assert_eq!(out.problems.len(), 1, "{:?}", out.problems);
+    assert!(
+        out.problems[0]
+            .starts_with("the model server answered HTTP 401: Incorrect API key provided: ***"),
+        "{:?}",
+        out.problems
+    );
     for r in stub.requests() {
         assert!(r.headers.iter().filter(|(_, v)| v.contains(KEY)).count() == 1);
     }

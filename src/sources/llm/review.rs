@@ -62,6 +62,9 @@ pub struct LlmReview {
     pub files_reviewed: Vec<String>,
     /// Answer items left out: invalid, unknown file, restating the code, leaking the prompt.
     pub dropped: usize,
+    /// What went wrong with the model, each once, for the log and the review details (the
+    /// key is never in them).
+    pub problems: Vec<String>,
     pub usage: Usage,
 }
 
@@ -262,6 +265,10 @@ pub async fn review(model: &ModelClient, input: &ReviewInput) -> LlmReview {
             Ok(answer) => answer,
             Err(error) => {
                 tracing::warn!("AI review of {} file(s) failed: {error}", shown.len());
+                let problem = error.to_string();
+                if !out.problems.contains(&problem) {
+                    out.problems.push(problem);
+                }
                 for path in shown.keys() {
                     failed
                         .entry((*path).to_owned())

@@ -439,3 +439,43 @@ async fn ask_walkthrough(
     }
     Some(walkthrough)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_review_can_run_on_any_runtime_thread() {
+        fn send<T: Send>(_: &T) {}
+        fn sync<T: Sync>() {}
+        sync::<ModelClient>();
+        sync::<ReviewInput>();
+        let settings = super::super::settings::LlmSettings::new(
+            super::super::settings::Provider::OpenAi,
+            "http://127.0.0.1:9/v1",
+            "m",
+            super::super::settings::ApiKey::new("k"),
+        );
+        let model = ModelClient::new(settings, &crate::http::NetworkSettings::default())
+            .expect("valid settings");
+        let input = ReviewInput {
+            repo: PathBuf::from("."),
+            base: None,
+            head: Oid::zero(),
+            files: Vec::new(),
+            only_paths: None,
+            excluded_paths: BTreeSet::new(),
+            profile: Profile::Chill,
+            filter_mode: FilterMode::Added,
+            tone_instructions: String::new(),
+            language: String::new(),
+            path_instructions: Vec::new(),
+            pr_title: String::new(),
+            pr_description: String::new(),
+            redaction: Redaction::default(),
+            walkthrough: None,
+            allowed_host: String::new(),
+        };
+        send(&review(&model, &input));
+    }
+}

@@ -254,6 +254,7 @@ impl ModelClient {
             .map_err(|_| ModelError::Settings("the model's URL is not valid".into()))?;
         let mut request = http::Request::new(Method::POST, url)
             .json(bytes)
+            .timeout(self.settings.timeout)
             // Asking again costs tokens but changes nothing on the server.
             .idempotent(true);
         for (name, value) in self.headers() {

@@ -166,9 +166,13 @@ pub fn place(
     if quoted.is_empty() {
         return not_placed("the finding quotes no line".into());
     }
+    // Models often copy the prompt's line number and marker along with the line.
+    let bare = normalised(without_prompt_prefix(&proposed.line_text));
     let matches = |line: u32| {
-        file.head_line(line)
-            .is_some_and(|t| normalised(t) == quoted)
+        file.head_line(line).is_some_and(|t| {
+            let t = normalised(t);
+            t == quoted || (!bare.is_empty() && t == bare)
+        })
     };
     let start = std::iter::once(proposed.start_line)
         .chain(
@@ -239,6 +243,29 @@ pub fn place(
             fingerprint,
         },
     }
+}
+
+/// `text` without a leading `12 + ` / `12   ` (the prompt's number and marker) or `+ `.
+fn without_prompt_prefix(text: &str) -> &str {
+    let trimmed = text.trim_start();
+    let digits = trimmed.len()
+        - trimmed
+            .trim_start_matches(|c: char| c.is_ascii_digit())
+            .len();
+    let rest = &trimmed[digits..];
+    let rest = if digits > 0 {
+        rest.strip_prefix(" + ")
+            .or_else(|| rest.strip_prefix("   "))
+            .or_else(|| rest.strip_prefix(" "))
+            .unwrap_or(rest)
+    } else {
+        rest.strip_prefix("+ ").unwrap_or(rest)
+    };
+    if digits > 0 && rest.len() == trimmed[digits..].len() {
+        // Digits that are not followed by a marker are code (`42;`), not a line number.
+        return text;
+    }
+    rest
 }
 
 /// A fingerprint that survives rewording: the rule (source and category), the path and the
@@ -452,6 +479,30 @@ mod tests {
             "h",
         ));
         assert_eq!(f.line, 4);
+    }
+
+    #[test]
+    fn a_quote_with_the_prompts_number_and_marker_still_anchors() {
+        let f = placed(place(
+            proposed(
+                4,
+                "    4 +     let first = items[0];"
+                    .replace("let first = items[0];", "println!(\"{b}\");")
+                    .as_str(),
+            ),
+            Some(&file()),
+            FilterMode::Added,
+            "h",
+        ));
+        assert_eq!(f.line, 4);
+        let f = placed(place(
+            proposed(3, "+ let b = a + 1;"),
+            Some(&file()),
+            FilterMode::Added,
+            "h",
+        ));
+        assert_eq!(f.line, 3);
+        assert_eq!(without_prompt_prefix("42;"), "42;");
     }
 
     #[test]

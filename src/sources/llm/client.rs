@@ -1,5 +1,6 @@
 //! Asking the model for one JSON answer: the providers' wire formats, the structured-output
-//! ladder, retries, the run's budget and its concurrency limit.
+//! ladder, the run's budget and its concurrency limit. Requests go through the shared HTTP
+//! transport (`crate::http`), which retries 429 and 5xx answers as the server asks.
 //!
 //! A question is a system text, a user text and the JSON schema of the answer. The client tries
 //! the best way the server offers to get that JSON (a strict schema, then a forced tool call,
@@ -11,11 +12,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use serde_json::{Value, json};
-use tokio::sync::Semaphore;
-
 use reqwest::Method;
 use reqwest::header::{HeaderName, HeaderValue};
+use serde_json::{Value, json};
+use tokio::sync::Semaphore;
 
 use super::settings::{DEFAULT_AZURE_API_VERSION, LlmSettings, Provider};
 use crate::http::{self, Answer, Failure, NetworkSettings, RetryPolicy, Transport, Verdict};

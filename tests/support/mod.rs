@@ -1,6 +1,6 @@
 //! Test support: scripted git repositories made with the real `git`, a parser for `git diff`
 //! output, a runner for the real binary, a pull request fixture, and loopback servers (a git
-//! server over http, a forwarding proxy).
+//! server over http, a forwarding proxy, a language-model server).
 
 pub mod git_http;
 pub mod llm_stub;

@@ -51,6 +51,25 @@ impl Default for Presentation {
     }
 }
 
+/// What the language model added beyond its findings, for the summary.
+#[derive(Debug, Clone, Default)]
+pub struct AiSummary {
+    /// The walkthrough as sanitised Markdown, when the model wrote one.
+    pub walkthrough: Option<String>,
+    /// Small things, for one collapsed section of the summary.
+    pub nitpicks: Vec<Finding>,
+    /// Files the model reviewed, of those it was given.
+    pub files_reviewed: usize,
+    pub files_given: usize,
+    /// Requests and tokens spent, of the run's budget.
+    pub requests: u32,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub token_budget: u64,
+    /// What went wrong with the model, one sentence each.
+    pub problems: Vec<String>,
+}
+
 /// Everything a publisher needs to render the review.
 #[derive(Debug, Clone)]
 pub struct Review {
@@ -72,6 +91,8 @@ pub struct Review {
     /// Lowest severity reported (from `reviews.profile`).
     pub min_severity: Severity,
     pub presentation: Presentation,
+    /// With a language model configured: its walkthrough, nitpicks and spending.
+    pub ai: Option<AiSummary>,
 }
 
 impl Review {

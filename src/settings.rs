@@ -14,6 +14,7 @@ use crate::context::Context;
 use crate::credentials::Credentials;
 use crate::error::UserError;
 use crate::git::{FetchAuth, FetchCredential};
+use crate::sources::llm::{ApiKey, LlmSettings, Provider};
 
 /// The subscription plan (`CODERABBIT_PLAN`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -21,35 +22,6 @@ pub enum Plan {
     #[default]
     Free,
     Pro,
-}
-
-/// Which language model provider (`CODERABBIT_LLM_PROVIDER`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LlmProvider {
-    /// Any OpenAI-compatible Chat Completions server (OpenAI, Ollama, vLLM, LM Studio, LiteLLM).
-    OpenAi,
-    /// Azure OpenAI: `{endpoint}/openai/deployments/{deployment}/chat/completions`.
-    AzureOpenAi,
-    /// Anthropic's Messages API.
-    Anthropic,
-}
-
-impl LlmProvider {
-    /// The names the task and `CODERABBIT_LLM_PROVIDER` accept, `none` first.
-    pub const NAMES: [&'static str; 4] = ["none", "openai", "azure-openai", "anthropic"];
-
-    fn parse(name: &str) -> Result<Option<Self>, UserError> {
-        match name.trim().to_ascii_lowercase().as_str() {
-            "" | "none" => Ok(None),
-            "openai" => Ok(Some(LlmProvider::OpenAi)),
-            "azure-openai" | "azure_openai" | "azureopenai" => Ok(Some(LlmProvider::AzureOpenAi)),
-            "anthropic" => Ok(Some(LlmProvider::Anthropic)),
-            other => Err(UserError::new(format!(
-                "CODERABBIT_LLM_PROVIDER is `{other}`, which is not a provider: use one of {}",
-                Self::NAMES.join(", ")
-            ))),
-        }
-    }
 }
 
 /// The language model settings, as the pipeline gave them (validated when the reviewer starts).
@@ -77,9 +49,64 @@ impl std::fmt::Debug for LlmEnv {
 }
 
 impl LlmEnv {
+    /// The names `CODERABBIT_LLM_PROVIDER` accepts, `none` first.
+    pub const PROVIDERS: [&'static str; 4] = ["none", "openai", "azure-openai", "anthropic"];
+
     /// The provider, if one is configured; one sentence when the name is not a provider.
-    pub fn provider(&self) -> Result<Option<LlmProvider>, UserError> {
-        LlmProvider::parse(self.provider.as_deref().unwrap_or_default())
+    pub fn provider(&self) -> Result<Option<Provider>, UserError> {
+        let name = self.provider.as_deref().unwrap_or_default().trim();
+        if name.is_empty() || name.eq_ignore_ascii_case("none") {
+            return Ok(None);
+        }
+        Provider::parse(name).map(Some).ok_or_else(|| {
+            UserError::new(format!(
+                "CODERABBIT_LLM_PROVIDER is `{name}`, which is not a provider: use one of {}",
+                Self::PROVIDERS.join(", ")
+            ))
+        })
+    }
+
+    /// The model settings, when a provider is configured; one sentence for what is missing.
+    pub fn model_settings(&self) -> Result<Option<LlmSettings>, UserError> {
+        let Some(provider) = self.provider()? else {
+            return Ok(None);
+        };
+        let base_url = match (&self.base_url, provider) {
+            (Some(url), _) => url.clone(),
+            (None, Provider::OpenAi) => "https://api.openai.com/v1".to_owned(),
+            (None, Provider::Anthropic) => "https://api.anthropic.com".to_owned(),
+            (None, Provider::AzureOpenAi) => {
+                return Err(UserError::new(
+                    "CODERABBIT_LLM_BASE_URL is not set: for azure-openai give the resource's endpoint (llmBaseUrl), e.g. https://NAME.openai.azure.com",
+                ));
+            }
+        };
+        let Some(model) = self.model.clone() else {
+            return Err(UserError::new(format!(
+                "CODERABBIT_LLM_MODEL is not set: name the model (llmModel){}",
+                if provider == Provider::AzureOpenAi {
+                    " — for azure-openai, the deployment name"
+                } else {
+                    ""
+                }
+            )));
+        };
+        let api_key = self.api_key.clone().unwrap_or_default();
+        if api_key.is_empty() && provider != Provider::OpenAi {
+            return Err(UserError::new(format!(
+                "CODERABBIT_LLM_API_KEY is not set: {provider} needs an API key (llmApiKey, from a secret variable)"
+            )));
+        }
+        let mut settings = LlmSettings::new(provider, base_url, model, ApiKey::new(api_key));
+        settings.api_version = self.api_version.clone();
+        if let Some(budget) = &self.token_budget {
+            settings.token_budget = budget.parse().map_err(|_| {
+                UserError::new(format!(
+                    "CODERABBIT_LLM_TOKEN_BUDGET is `{budget}`, which is not a number of tokens"
+                ))
+            })?;
+        }
+        Ok(Some(settings))
     }
 }
 
@@ -236,7 +263,7 @@ mod tests {
             ("GIT_CONFIG_COUNT", "2"),
         ]);
         assert_eq!(s.plan, Plan::Pro);
-        assert_eq!(s.llm.provider().unwrap(), Some(LlmProvider::AzureOpenAi));
+        assert_eq!(s.llm.provider().unwrap(), Some(Provider::AzureOpenAi));
         assert!(s.pipeline.in_pipeline && s.pipeline.is_fork);
         assert_eq!(s.pipeline.git_config_count, 2);
         assert_eq!(settings(&[]).plan, Plan::Free);
@@ -250,6 +277,40 @@ mod tests {
         assert!(
             err.contains("`gpt`") && err.contains("azure-openai"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn model_settings_say_what_is_missing() {
+        assert!(settings(&[]).llm.model_settings().unwrap().is_none());
+        let azure = settings(&[("CODERABBIT_LLM_PROVIDER", "azure-openai")]);
+        assert!(
+            azure
+                .llm
+                .model_settings()
+                .unwrap_err()
+                .to_string()
+                .contains("CODERABBIT_LLM_BASE_URL")
+        );
+        let ollama = settings(&[
+            ("CODERABBIT_LLM_PROVIDER", "openai"),
+            ("CODERABBIT_LLM_BASE_URL", "http://localhost:11434/v1"),
+            ("CODERABBIT_LLM_MODEL", "qwen2.5-coder"),
+            ("CODERABBIT_LLM_TOKEN_BUDGET", "1000"),
+        ]);
+        let model = ollama.llm.model_settings().unwrap().unwrap();
+        assert_eq!(model.token_budget, 1000);
+        let anthropic = settings(&[
+            ("CODERABBIT_LLM_PROVIDER", "anthropic"),
+            ("CODERABBIT_LLM_MODEL", "claude"),
+        ]);
+        assert!(
+            anthropic
+                .llm
+                .model_settings()
+                .unwrap_err()
+                .to_string()
+                .contains("API key")
         );
     }
 

@@ -3,6 +3,7 @@
 //! the threads and the summary, and report in the pipeline log.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use anyhow::Result;
 use git2::Repository;
@@ -19,8 +20,11 @@ use crate::git;
 use crate::pipeline_log::{self, StepResult};
 use crate::publish::azure::{self, LineLengths};
 use crate::publish::{self, Format, RenderOptions};
-use crate::review::{self, Review};
+use crate::review::{self, AiSummary, Review};
 use crate::settings::Settings;
+use crate::sources::llm::{
+    LlmContext, LlmReview, LlmSource, ModelClient, WalkthroughOptions, render_walkthrough,
+};
 use crate::sources::{BuiltinRules, ImportedFindings, Source};
 
 pub(super) fn run(args: &ReviewArgs, settings: &Settings) -> Result<i32> {
@@ -35,9 +39,18 @@ pub(super) fn run(args: &ReviewArgs, settings: &Settings) -> Result<i32> {
     let (repo, revisions) = super::checkout(&args.repo, settings)?;
     let loaded = config::load_for_review(&repo, args.repo.config.as_deref(), revisions.head);
     super::config::report_problems(&loaded);
-    let sources = sources(&repo, &loaded.config, args, settings)?;
+    let model = ai_reviewer(&loaded.config, settings)?;
+    let mut sources = sources(&repo, &loaded.config, args, settings)?;
+    if let Some(model) = &model {
+        sources.push(Box::new(Arc::clone(model)));
+    }
     let outcome = review::build(&repo, &revisions, &loaded, args.filter_mode, &sources)?;
-    let review = outcome.review;
+    let mut review = outcome.review;
+    if let Some(model) = &model {
+        review.ai = model
+            .take_review()
+            .map(|ai| ai_summary(ai, &loaded.config, settings));
+    }
     report_dropped(&review);
     if !review.unplaced.is_empty() {
         tracing::warn!(
@@ -89,6 +102,78 @@ fn sources(
         Box::new(BuiltinRules::new(config)),
         Box::new(imported),
     ])
+}
+
+/// The language model as a source, when the pipeline configures one (never the repository).
+fn ai_reviewer(config: &Config, settings: &Settings) -> Result<Option<Arc<LlmSource>>> {
+    let Some(model_settings) = settings.llm.model_settings()? else {
+        return Ok(None);
+    };
+    let budget = model_settings.token_budget;
+    let client = ModelClient::new(model_settings, &settings.network)
+        .map_err(|e| UserError::new(format!("cannot set up the AI reviewer: {e}")))?;
+    tracing::info!(budget, "AI reviewer configured");
+    let context = LlmContext {
+        masked_values: settings.credentials.secrets().to_vec(),
+        allowed_host: allowed_host(settings),
+        walkthrough: Some(walkthrough_options(config, settings)),
+        ..LlmContext::default()
+    };
+    Ok(Some(Arc::new(LlmSource::new(client, context))))
+}
+
+/// The only host model text may link to: the pull request's organisation.
+fn allowed_host(settings: &Settings) -> String {
+    let collection = match &settings.context {
+        Context::PullRequest(pr) => Some(pr.collection_uri.clone()),
+        _ => settings.pipeline.collection_uri.clone(),
+    };
+    collection
+        .map(|uri| {
+            uri.trim()
+                .trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .trim_end_matches('/')
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+fn walkthrough_options(config: &Config, settings: &Settings) -> WalkthroughOptions {
+    WalkthroughOptions {
+        poem: config.reviews.poem,
+        sequence_diagrams: config.reviews.sequence_diagrams,
+        collapse_walkthrough: config.reviews.collapse_walkthrough,
+        allowed_host: allowed_host(settings),
+    }
+}
+
+/// What the summary shows of the model's review beyond its findings.
+fn ai_summary(ai: LlmReview, config: &Config, settings: &Settings) -> AiSummary {
+    let options = walkthrough_options(config, settings);
+    let budget = settings
+        .llm
+        .model_settings()
+        .ok()
+        .flatten()
+        .map_or(0, |m| m.token_budget);
+    for problem in &ai.problems {
+        eprintln!("warning: AI reviewer: {problem}");
+    }
+    AiSummary {
+        walkthrough: ai
+            .walkthrough
+            .as_ref()
+            .map(|w| render_walkthrough(w, &options)),
+        nitpicks: ai.nitpicks,
+        files_reviewed: ai.files_reviewed.len(),
+        files_given: ai.files_reviewed.len() + ai.files_not_reviewed.len(),
+        requests: ai.usage.requests,
+        input_tokens: ai.usage.input_tokens,
+        output_tokens: ai.usage.output_tokens,
+        token_budget: budget,
+        problems: ai.problems,
+    }
 }
 
 /// Says, at normal verbosity, how many of other tools' findings were left out and why: a user

@@ -41,6 +41,12 @@ pub struct Reviews {
     pub commit_status: bool,
     pub fail_commit_status: bool,
     pub collapse_walkthrough: bool,
+    /// With a language model: a short poem in the walkthrough.
+    pub poem: bool,
+    /// With a language model: a sequence diagram in the walkthrough when the change has a flow.
+    pub sequence_diagrams: bool,
+    /// Where the "Summary by CodeRabbit" goes in the PR description when the author wrote it.
+    pub high_level_summary_placeholder: String,
     pub auto_review: AutoReview,
     pub tools: Tools,
 }
@@ -178,6 +184,9 @@ impl Default for Reviews {
             commit_status: true,
             fail_commit_status: false,
             collapse_walkthrough: false,
+            poem: true,
+            sequence_diagrams: true,
+            high_level_summary_placeholder: "@coderabbitai summary".to_owned(),
             auto_review: AutoReview::default(),
             tools: Tools::default(),
         }
@@ -302,7 +311,12 @@ impl Config {
                 ),
             }
         }
-        let flags: [(&str, &mut bool); 5] = [
+        if let Some(placeholder) = string(root, &["reviews", "high_level_summary_placeholder"]) {
+            reviews.high_level_summary_placeholder = placeholder;
+        }
+        let flags: [(&str, &mut bool); 7] = [
+            ("poem", &mut reviews.poem),
+            ("sequence_diagrams", &mut reviews.sequence_diagrams),
             ("high_level_summary", &mut reviews.high_level_summary),
             ("review_status", &mut reviews.review_status),
             ("commit_status", &mut reviews.commit_status),

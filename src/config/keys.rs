@@ -489,6 +489,9 @@ pub const ACTED_ON: &[&str] = &[
     "reviews.commit_status",
     "reviews.fail_commit_status",
     "reviews.collapse_walkthrough",
+    "reviews.poem",
+    "reviews.sequence_diagrams",
+    "reviews.high_level_summary_placeholder",
     "reviews.auto_review.enabled",
     "reviews.auto_review.drafts",
     "reviews.auto_review.ignore_title_keywords",
@@ -768,7 +771,7 @@ mod tests {
         assert_eq!(usage("reviews.tools.languagetool.level"), Use::Ignored);
         assert_eq!(usage("reviews.auto_review.drafts"), Use::Acted);
         assert_eq!(usage("reviews.path_instructions[].path"), Use::Acted);
-        assert_eq!(usage("reviews.poem"), Use::Ignored);
+        assert_eq!(usage("reviews.poem"), Use::Acted);
         assert_eq!(usage("chat"), Use::Ignored);
         assert_eq!(
             usage("reviews.auto_review.auto_incremental_review"),

@@ -680,14 +680,14 @@ mod tests {
     #[test]
     fn ignored_keys_are_listed() {
         let loaded = load(
-            "early_access: true\nreviews:\n  poem: false\n  tools:\n    ast-grep: {essential_rules: true}\n",
+            "early_access: true\nreviews:\n  changed_files_summary: false\n  tools:\n    ast-grep: {essential_rules: true}\n",
         );
         assert!(loaded.problems.is_empty());
         assert_eq!(
             ignored_keys(&loaded),
             [
                 "early_access",
-                "reviews.poem",
+                "reviews.changed_files_summary",
                 "reviews.tools.ast-grep.essential_rules"
             ]
         );

@@ -154,6 +154,7 @@ pub fn realistic() -> Review {
         ],
         unplaced: Vec::new(),
         dropped: Vec::new(),
+        ai: None,
         min_severity: Severity::Info,
         presentation: Presentation::default(),
     }
@@ -174,6 +175,7 @@ pub fn empty() -> Review {
         config_problems: Vec::new(),
         unplaced: Vec::new(),
         dropped: Vec::new(),
+        ai: None,
         min_severity: Severity::Minor,
         presentation: Presentation::default(),
     }

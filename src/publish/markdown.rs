@@ -46,7 +46,10 @@ pub fn comment(review: &Review) -> String {
 pub fn full_comment(review: &Review) -> String {
     let mut sections = vec!["## CodeRabbit review".to_owned(), headline(review)];
 
-    let walkthrough = walkthrough(review);
+    let walkthrough = match review.ai.as_ref().and_then(|ai| ai.walkthrough.clone()) {
+        Some(written) => written,
+        None => walkthrough(review),
+    };
     let walkthrough = walkthrough.trim_end();
     if review.presentation.collapse_walkthrough {
         sections.push(format!(
@@ -59,6 +62,23 @@ pub fn full_comment(review: &Review) -> String {
 
     if !review.findings.is_empty() {
         sections.push(findings(review));
+    }
+
+    if let Some(ai) = review.ai.as_ref().filter(|ai| !ai.nitpicks.is_empty()) {
+        let mut md = format!(
+            "<details>\n<summary>Nitpicks ({})</summary>\n\n",
+            ai.nitpicks.len()
+        );
+        for nit in &ai.nitpicks {
+            let _ = writeln!(
+                md,
+                "- {}: {}",
+                code(&format!("{}:{}", nit.path, nit.line), false),
+                inline(&nit.message)
+            );
+        }
+        md.push_str("\n</details>");
+        sections.push(md);
     }
 
     if !review.config_problems.is_empty() {
@@ -334,6 +354,21 @@ fn details(review: &Review) -> String {
         }
     }
     let _ = writeln!(md, "- Lowest severity reported: {}", review.min_severity);
+    if let Some(ai) = &review.ai {
+        let _ = writeln!(
+            md,
+            "- AI review: {} of {} files; {} request(s), {} input and {} output tokens of a {}-token budget",
+            ai.files_reviewed,
+            ai.files_given,
+            ai.requests,
+            ai.input_tokens,
+            ai.output_tokens,
+            ai.token_budget
+        );
+        for problem in &ai.problems {
+            let _ = writeln!(md, "  - {}", inline(problem));
+        }
+    }
     for dropped in review.dropped.iter().filter(|d| d.source != "builtin") {
         let _ = writeln!(
             md,

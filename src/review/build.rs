@@ -129,6 +129,7 @@ pub fn build(
             tone_instructions: config.tone_instructions.clone(),
             language: config.language.clone(),
         },
+        ai: None,
     };
     Ok(Outcome { review, changes })
 }

@@ -97,3 +97,18 @@ pub trait Source: Send + Sync {
         Ok(Found::default())
     }
 }
+
+/// A shared source (kept by the caller to read what it found beyond findings).
+impl<S: Source + ?Sized> Source for std::sync::Arc<S> {
+    fn name(&self) -> &'static str {
+        (**self).name()
+    }
+
+    fn review_file(&self, file: &FileUnderReview<'_>) -> Vec<Finding> {
+        (**self).review_file(file)
+    }
+
+    fn review_change(&self, change: &Change<'_>, so_far: &[Finding]) -> anyhow::Result<Found> {
+        (**self).review_change(change, so_far)
+    }
+}

@@ -1020,3 +1020,74 @@ fn remediation_asks_the_model_with_the_error_the_log_and_the_code() {
     let other = advisor.advise(&requests[1].error).expect("advice");
     assert_eq!(other, "The linker could not find `ssl`.");
 }
+
+/// The real binary, as a user runs it on a checkout with a model configured in the environment:
+/// the model's finding is in the review beside the built-in ones, its walkthrough is the
+/// summary's, its spending is in the details, and the key is never printed.
+#[test]
+fn the_binary_reviews_with_the_configured_model() {
+    use crate::support::{agent, run, stderr, stdout};
+    let fx = fixture();
+    let stub = ModelStub::start(Flavor::OpenAi, KEY);
+    answering(
+        &stub,
+        vec![item("src/app.rs", 4, "    let first = items[0];")],
+    );
+    let review = |format: &str| {
+        run(agent(fx.repo.path())
+            .args(["review", "--base", &fx.base, "--head", &fx.head])
+            .args(["--format", format])
+            .env("CODERABBIT_LLM_PROVIDER", "openai")
+            .env("CODERABBIT_LLM_BASE_URL", &stub.base_url)
+            .env("CODERABBIT_LLM_MODEL", "review-model")
+            .env("CODERABBIT_LLM_API_KEY", KEY))
+    };
+    let json = review("json");
+    assert_eq!(json.status.code(), Some(0), "{}", stderr(&json));
+    let doc: Value = serde_json::from_str(&stdout(&json)).expect("JSON");
+    let ai: Vec<&Value> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["source"] == "llm")
+        .collect();
+    assert_eq!(ai.len(), 1, "{doc:#}");
+    assert_eq!(
+        (ai[0]["path"].as_str(), ai[0]["line"].as_u64()),
+        (Some("src/app.rs"), Some(4))
+    );
+    let sent: String = review_requests(&stub)
+        .iter()
+        .map(|r| r.user_text())
+        .collect();
+    assert!(!sent.contains("version = 4"), "the lock file is not sent");
+
+    let markdown = review("markdown");
+    assert_eq!(markdown.status.code(), Some(0), "{}", stderr(&markdown));
+    let text = stdout(&markdown);
+    assert!(
+        text.contains("The change loads items and prints the first."),
+        "{text}"
+    );
+    assert!(text.contains("| Cohort / File(s) | Summary |"), "{text}");
+    assert!(text.contains("AI review:"), "{text}");
+    for output in [&json, &markdown] {
+        assert!(!stdout(output).contains(KEY) && !stderr(output).contains(KEY));
+    }
+}
+
+#[test]
+fn a_provider_without_what_it_needs_is_one_sentence() {
+    use crate::support::{agent, run, stderr};
+    let fx = fixture();
+    let output = run(agent(fx.repo.path())
+        .args(["review", "--base", &fx.base, "--head", &fx.head])
+        .env("CODERABBIT_LLM_PROVIDER", "azure-openai")
+        .env("CODERABBIT_LLM_MODEL", "gpt-4o"));
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("CODERABBIT_LLM_BASE_URL"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, ValueEnum};
 use coderabbit_agent::cli::{Cli, FailOn, FilterMode};
-use coderabbit_agent::settings::LlmProvider;
+use coderabbit_agent::settings::LlmEnv;
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde_yaml::Value as Yaml;
@@ -116,7 +116,7 @@ fn task_json_offers_the_contract_s_plans_and_the_binary_s_providers() {
         pick_list(&task, "llmProvider"),
         ["none", "openai", "azure-openai", "anthropic"]
     );
-    assert_eq!(pick_list(&task, "llmProvider"), LlmProvider::NAMES);
+    assert_eq!(pick_list(&task, "llmProvider"), LlmEnv::PROVIDERS);
 }
 
 /// Every command the task offers is a command of the binary, and accepts every option the shim

@@ -5,7 +5,7 @@
 pub mod build;
 
 use crate::finding::{Finding, Severity};
-use crate::git::FileStatus;
+use crate::git::{FileStatus, NotReviewable};
 use crate::sources::Dropped;
 use serde::Serialize;
 
@@ -26,7 +26,42 @@ pub struct ReviewedFile {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Skipped {
     pub path: String,
-    pub reason: String,
+    pub reason: SkipReason,
+}
+
+/// Why a file was not looked at (by every source, or by the language model).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SkipReason {
+    /// Excluded by `reviews.path_filters`.
+    PathFilters,
+    /// git's view of it is all there is (a submodule, a symbolic link).
+    NotReviewable(NotReviewable),
+    /// Not sent to the language model (a lock file, generated or minified code, the budget…),
+    /// in the model source's words.
+    NotSentToModel(String),
+}
+
+impl SkipReason {
+    pub fn describe(&self) -> String {
+        match self {
+            SkipReason::PathFilters => "excluded by reviews.path_filters".to_owned(),
+            SkipReason::NotReviewable(why) => why.describe().to_owned(),
+            SkipReason::NotSentToModel(why) => format!("not reviewed by the model: {why}"),
+        }
+    }
+}
+
+impl std::fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// The contract's JSON: the reason as a sentence.
+impl Serialize for SkipReason {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.describe())
+    }
 }
 
 /// The presentation settings that come from `.coderabbit.yaml`.

@@ -69,7 +69,27 @@ pub struct FileDiff {
     pub new_blob: Option<git2::Oid>,
     /// Why the file is not reviewed at all (a symlink, a submodule), if it is not.
     #[serde(skip)]
-    pub not_reviewable: Option<String>,
+    pub not_reviewable: Option<NotReviewable>,
+}
+
+/// Why git's view of a file is all the review gets of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NotReviewable {
+    /// A submodule's commit changed; the submodule's own repository is not reviewed.
+    Submodule,
+    /// A symbolic link; its target is not reviewed.
+    SymbolicLink,
+}
+
+impl NotReviewable {
+    pub fn describe(self) -> &'static str {
+        match self {
+            NotReviewable::Submodule => {
+                "submodule change (the submodule's own repository is not reviewed)"
+            }
+            NotReviewable::SymbolicLink => "symbolic link (its target is not reviewed)",
+        }
+    }
 }
 
 impl FileDiff {
@@ -281,13 +301,12 @@ where
         entry.new_mode
     };
     if side_mode == FileMode::Commit {
-        file.not_reviewable =
-            Some("submodule change (the submodule's own repository is not reviewed)".to_owned());
+        file.not_reviewable = Some(NotReviewable::Submodule);
         return Ok((file, Vec::new()));
     }
     if side_mode == FileMode::Link {
         // Not reviewed, but its line map is git's: a symlink's blob is its target, one line.
-        file.not_reviewable = Some("symbolic link (its target is not reviewed)".to_owned());
+        file.not_reviewable = Some(NotReviewable::SymbolicLink);
     }
 
     // Each blob is read once. Binary-ness is decided the way git decides it (libgit2's own

@@ -11,7 +11,9 @@ mod shallow;
 mod translate;
 
 pub use checkout::{Asked, checked_out_commit, file_text, open_repository, repo_dir, resolve};
-pub use diff::{ChangeSet, EMPTY_TREE, FileDiff, FileStatus, Hunk, diff_revisions, visit_files};
+pub use diff::{
+    ChangeSet, EMPTY_TREE, FileDiff, FileStatus, Hunk, NotReviewable, diff_revisions, visit_files,
+};
 pub use revisions::{
     PullRequestCommits, Revisions, resolve_commit, resolve_local, resolve_pull_request, short,
 };

@@ -2,7 +2,8 @@
 
 use crate::finding::{Category, Finding, Fingerprint, Severity};
 use crate::git::FileStatus;
-use crate::review::{Presentation, Review, ReviewedFile, Skipped};
+use crate::git::NotReviewable;
+use crate::review::{Presentation, Review, ReviewedFile, SkipReason, Skipped};
 use crate::sources::rules::RuleInfo;
 
 pub const BASE: &str = "3f2a9c1e8b7d6054a1c2e3f4a5b6c7d8e9f01234";
@@ -141,11 +142,11 @@ pub fn realistic() -> Review {
         skipped: vec![
             Skipped {
                 path: "third_party/zlib".to_owned(),
-                reason: "submodule".to_owned(),
+                reason: SkipReason::NotReviewable(NotReviewable::Submodule),
             },
             Skipped {
                 path: "vendor/chart.min.js".to_owned(),
-                reason: "excluded by path_filters (`!vendor/**`)".to_owned(),
+                reason: SkipReason::PathFilters,
             },
         ],
         config_problems: vec![

@@ -126,8 +126,8 @@ mod tests {
         assert_eq!(
             doc["skipped"],
             json!([
-                {"path": "third_party/zlib", "reason": "submodule"},
-                {"path": "vendor/chart.min.js", "reason": "excluded by path_filters (`!vendor/**`)"}
+                {"path": "third_party/zlib", "reason": "submodule change (the submodule's own repository is not reviewed)"},
+                {"path": "vendor/chart.min.js", "reason": "excluded by reviews.path_filters"}
             ])
         );
     }

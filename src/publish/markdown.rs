@@ -349,7 +349,7 @@ fn details(review: &Review) -> String {
                 md,
                 "  - {}: {}",
                 code(&skipped.path, false),
-                inline(&skipped.reason)
+                inline(&skipped.reason.describe())
             );
         }
     }

@@ -76,7 +76,7 @@ pub fn to_string(review: &Review, options: Options) -> String {
                 text,
                 "  {}: {}",
                 clean(&skipped.path),
-                clean(&skipped.reason)
+                clean(&skipped.reason.describe())
             );
         }
     }
@@ -293,7 +293,7 @@ mod tests {
         review.findings.clear();
         let text = plain(&review);
         assert!(text.starts_with("No findings in 8 changed files (3f2a9c1e..9b8c7d6e)\n"));
-        assert!(text.contains("\nSkipped:\n  third_party/zlib: submodule\n"));
+        assert!(text.contains("\nSkipped:\n  third_party/zlib: submodule change (the submodule's own repository is not reviewed)\n"));
         assert!(text.contains("\nConfiguration problems:\n  .coderabbit.yaml:4:3:"));
     }
 

@@ -13,7 +13,7 @@ use crate::finding::Finding;
 use crate::git::{self, ChangeSet, FileStatus, Revisions};
 use crate::sources::{Change, FileUnderReview, Source};
 
-use super::{Presentation, Review, ReviewedFile, Skipped};
+use super::{Presentation, Review, ReviewedFile, SkipReason, Skipped};
 
 /// The review and the diff it was built from.
 pub struct Outcome {
@@ -40,12 +40,12 @@ fn files_and_skipped(changes: &ChangeSet, config: &Config) -> (Vec<ReviewedFile>
         if !config.includes_path(&file.path) {
             skipped.push(Skipped {
                 path: file.path.clone(),
-                reason: "excluded by reviews.path_filters".to_owned(),
+                reason: SkipReason::PathFilters,
             });
-        } else if let Some(reason) = &file.not_reviewable {
+        } else if let Some(why) = file.not_reviewable {
             skipped.push(Skipped {
                 path: file.path.clone(),
-                reason: reason.clone(),
+                reason: SkipReason::NotReviewable(why),
             });
         }
     }

@@ -65,8 +65,8 @@ impl FileUnderReview {
 
 /// Why a file is not sent to the model, if it is not.
 pub fn not_sent_because(file: &FileDiff, head: &[u8]) -> Option<String> {
-    if let Some(why) = &file.not_reviewable {
-        return Some(why.clone());
+    if let Some(why) = file.not_reviewable {
+        return Some(why.describe().to_owned());
     }
     if file.status == FileStatus::Deleted {
         return Some("deleted".into());

@@ -12,7 +12,7 @@ use super::prompt::Redaction;
 use super::review::{LlmReview, ReviewInput, review};
 use super::walkthrough::WalkthroughOptions;
 use crate::finding::Finding;
-use crate::review::Skipped;
+use crate::review::{SkipReason, Skipped};
 use crate::sources::{Change, Found, Source};
 
 /// Runs [`review`] to completion from synchronous code, on a runtime of its own (on its own
@@ -161,7 +161,7 @@ impl Source for LlmSource {
             .iter()
             .map(|(path, why)| Skipped {
                 path: path.clone(),
-                reason: format!("not reviewed by the model: {why}"),
+                reason: SkipReason::NotSentToModel(why.clone()),
             })
             .collect();
         if let Ok(mut slot) = self.outcome.lock() {

@@ -497,7 +497,7 @@ mod tests {
             .is_empty()
         );
         diff.status = FileStatus::Added;
-        diff.not_reviewable = Some("a submodule".into());
+        diff.not_reviewable = Some(crate::git::NotReviewable::Submodule);
         assert!(
             check(
                 &FileUnderReview {

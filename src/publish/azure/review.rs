@@ -8,8 +8,9 @@ use crate::git::FileStatus;
 use crate::review::Review;
 
 use super::reconcile::Kind;
+use super::state::State;
 use super::summary;
-use super::threads::{self, LineLengths, summary_thread};
+use super::threads::{self, LineLengths, summary_thread_with};
 use super::writer::{SingleChange, ThreadWriter};
 
 /// How to publish.
@@ -59,7 +60,15 @@ pub async fn publish(
     {
         writer.know_iteration(known);
     }
-    let findings = &review.findings;
+    // The state the summary carries: what people silenced is never posted again.
+    let mut state = State::from_summary(writer.single(Kind::Summary, None));
+    let kept: Vec<Finding> = review
+        .findings
+        .iter()
+        .filter(|f| !state.silenced.contains(f.fingerprint.as_str()))
+        .cloned()
+        .collect();
+    let findings = &kept;
     let changed: std::collections::HashSet<&str> = review
         .files
         .iter()
@@ -103,7 +112,10 @@ pub async fn publish(
         max_comments: settings.max_comments,
     };
     let content = summary::render(review, &status);
-    let properties = threads::summary_properties(&review.head, iteration);
+    state.last_reviewed_commit = Some(review.head.clone());
+    let mut properties = threads::summary_properties(&review.head, iteration);
+    let (key, value) = state.property();
+    properties.insert(key, value);
     let summary_change = writer
         .sync_single(
             Kind::Summary,
@@ -111,7 +123,7 @@ pub async fn publish(
             content,
             properties,
             None,
-            |content, _| summary_thread(content, &review.head, iteration),
+            summary_thread_with,
         )
         .await?;
     let remediation_resolved = writer.resolve_all(Kind::Remediation).await?;

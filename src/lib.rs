@@ -24,6 +24,7 @@ pub mod azure_devops;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod conversation;
 pub mod context;
 pub mod credentials;
 pub mod error;

@@ -336,6 +336,15 @@ pub struct GitPullRequestStatus {
     pub iteration_id: Option<u32>,
 }
 
+/// `ResourceRef`: a work item linked to a pull request.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResourceRef {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
 /// `_apis/connectionData`: who the token is.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]

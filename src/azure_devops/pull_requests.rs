@@ -9,7 +9,7 @@ use super::client::{Call, Client, Scope, segment};
 use super::error::ApiError;
 use super::models::{
     Comment, GitPullRequest, GitPullRequestCommentThread, GitPullRequestIteration,
-    GitPullRequestIterationChanges, GitPullRequestStatus, List, ThreadStatus,
+    GitPullRequestIterationChanges, GitPullRequestStatus, List, ResourceRef, ThreadStatus,
 };
 
 const API: &str = "7.1";
@@ -111,6 +111,36 @@ impl<'c> PullRequestApi<'c> {
     pub async fn threads(&self) -> Result<Vec<GitPullRequestCommentThread>, ApiError> {
         let url = self.client.url(&self.path("/threads"), API, &[]);
         let list: List<GitPullRequestCommentThread> = self.client.get(url, &self.read()).await?;
+        Ok(list.value)
+    }
+
+    /// One thread, with its comments and properties as they are now.
+    pub async fn thread(&self, thread: u32) -> Result<GitPullRequestCommentThread, ApiError> {
+        let url = self
+            .client
+            .url(&self.path(&format!("/threads/{thread}")), API, &[]);
+        self.client.get(url, &self.read()).await
+    }
+
+    /// Posts a reply in a thread, under the comment `parent`.
+    pub async fn create_comment(
+        &self,
+        thread: u32,
+        parent: u32,
+        content: String,
+    ) -> Result<Comment, ApiError> {
+        let url = self
+            .client
+            .url(&self.path(&format!("/threads/{thread}/comments")), API, &[]);
+        let mut comment = Comment::text(content);
+        comment.parent_comment_id = Some(parent);
+        self.client.post(url, &comment, &self.write()).await
+    }
+
+    /// The work items linked to the pull request (ids only).
+    pub async fn work_item_refs(&self) -> Result<Vec<ResourceRef>, ApiError> {
+        let url = self.client.url(&self.path("/workitems"), API, &[]);
+        let list: List<ResourceRef> = self.client.get(url, &self.read()).await?;
         Ok(list.value)
     }
 

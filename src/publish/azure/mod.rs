@@ -20,4 +20,4 @@ pub use status::status;
 pub use threads::{Anchor, LineLengths, finding_body, finding_thread, summary_properties, summary_thread,
     summary_thread_with,
 };
-pub use writer::{InlineReport, SingleChange, ThreadWriter};
+pub use writer::{InlineReport, SingleChange, ThreadWriter, answered};

@@ -105,7 +105,9 @@ impl Addressee {
 
     /// Whether the prose of `text` mentions the agent.
     pub fn is_mentioned(&self, text: &str) -> bool {
-        prose(text).iter().any(|line| self.mention_in(line).is_some())
+        prose(text)
+            .iter()
+            .any(|line| self.mention_in(line).is_some())
     }
 
     /// The first command addressed to the agent in the prose of `text`, if any. A mention with
@@ -150,12 +152,7 @@ fn parse_words(words: &[String], raw: &str) -> Command {
         ("summary", ..) => Command::Summary,
         ("configuration" | "config", ..) => Command::Configuration,
         ("help", ..) => Command::Help,
-        _ => Command::Unknown(
-            raw.split_whitespace()
-                .take(6)
-                .collect::<Vec<_>>()
-                .join(" "),
-        ),
+        _ => Command::Unknown(raw.split_whitespace().take(6).collect::<Vec<_>>().join(" ")),
     }
 }
 
@@ -261,10 +258,7 @@ pub fn help_text(unknown: Option<&str>) -> String {
             .filter(|c| !matches!(c, '<' | '>' | '@' | '`' | '[' | ']'))
             .take(80)
             .collect();
-        text.push_str(&format!(
-            "I do not know the command \"{}\". ",
-            words.trim()
-        ));
+        text.push_str(&format!("I do not know the command \"{}\". ", words.trim()));
     }
     text.push_str("Write `@coderabbitai` followed by one of:\n\n");
     for (words, what) in Command::HELP {

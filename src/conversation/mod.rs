@@ -8,6 +8,7 @@
 //! and the state go through [`crate::publish::azure::ThreadWriter`].
 
 pub mod command;
+pub mod event;
 pub mod plan;
 
 use std::time::Duration;
@@ -110,11 +111,7 @@ pub async fn respond(
             .claim(key.0, key.1, &options.me, &options.run_id, options.settle)
             .await?
         {
-            tracing::info!(
-                thread = key.0,
-                comment = key.1,
-                "answered by another run"
-            );
+            tracing::info!(thread = key.0, comment = key.1, "answered by another run");
             state.handled.insert(azure_publish::CommentRef {
                 thread: key.0,
                 comment: key.1,
@@ -123,9 +120,7 @@ pub async fn respond(
         }
         let answer = act(&writer, pending, options, &mut state, &mut outcome).await?;
         if let Some(text) = answer
-            && writer
-                .reply_once(key.0, key.1, &options.me, text)
-                .await?
+            && writer.reply_once(key.0, key.1, &options.me, text).await?
         {
             outcome.replies += 1;
         }

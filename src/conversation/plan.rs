@@ -17,9 +17,14 @@ use super::command::{self, Addressee, Command, Reply};
 pub enum Action {
     Command(Command),
     /// "false positive", "won't fix" in a finding's thread.
-    Dismiss { fingerprint: String },
+    Dismiss {
+        fingerprint: String,
+    },
     /// A question in a finding's thread: `finding` is the agent's comment.
-    Question { finding: String, question: String },
+    Question {
+        finding: String,
+        question: String,
+    },
 }
 
 /// A comment to act on.
@@ -58,9 +63,17 @@ pub fn plan(
         let finding = ours
             .as_ref()
             .filter(|e| e.kind == Kind::Finding)
-            .and_then(|e| Some((e.fingerprint.clone()?, e.content.clone().unwrap_or_default())));
+            .and_then(|e| {
+                Some((
+                    e.fingerprint.clone()?,
+                    e.content.clone().unwrap_or_default(),
+                ))
+            });
         if let Some((fingerprint, _)) = &finding
-            && matches!(thread.status(), ThreadStatus::WontFix | ThreadStatus::Closed)
+            && matches!(
+                thread.status(),
+                ThreadStatus::WontFix | ThreadStatus::Closed
+            )
             && !state.silenced.contains(fingerprint)
         {
             plan.silence.push(fingerprint.clone());
@@ -129,8 +142,16 @@ mod tests {
         json!({"id": id, "parentCommentId": if id == 1 { 0 } else { 1 }, "author": {"id": author}, "content": text, "commentType": "text"})
     }
 
-    fn thread(id: u32, properties: Value, status: &str, comments: Vec<Value>) -> GitPullRequestCommentThread {
-        serde_json::from_value(json!({"id": id, "status": status, "properties": properties, "comments": comments})).unwrap()
+    fn thread(
+        id: u32,
+        properties: Value,
+        status: &str,
+        comments: Vec<Value>,
+    ) -> GitPullRequestCommentThread {
+        serde_json::from_value(
+            json!({"id": id, "status": status, "properties": properties, "comments": comments}),
+        )
+        .unwrap()
     }
 
     fn finding_thread(id: u32, status: &str, replies: Vec<Value>) -> GitPullRequestCommentThread {
@@ -185,7 +206,11 @@ mod tests {
             "active",
             vec![comment(1, ME, "@coderabbitai help"), deleted, system],
         )];
-        assert!(plan(&threads, ME, &me(), &State::default()).pending.is_empty());
+        assert!(
+            plan(&threads, ME, &me(), &State::default())
+                .pending
+                .is_empty()
+        );
     }
 
     #[test]
@@ -198,16 +223,28 @@ mod tests {
             "active",
             vec![comment(1, "person", "@coderabbitai pause"), answer],
         )];
-        assert!(plan(&threads, ME, &me(), &State::default()).pending.is_empty());
+        assert!(
+            plan(&threads, ME, &me(), &State::default())
+                .pending
+                .is_empty()
+        );
     }
 
     #[test]
     fn replies_in_finding_threads_and_dismissed_threads() {
         let threads = vec![
             finding_thread(5, "active", vec![comment(2, "person", "false positive")]),
-            finding_thread(6, "active", vec![comment(2, "person", "Why does this matter?")]),
+            finding_thread(
+                6,
+                "active",
+                vec![comment(2, "person", "Why does this matter?")],
+            ),
             finding_thread(7, "wontFix", vec![]),
-            finding_thread(8, "active", vec![comment(2, "person", "fixed in the next commit")]),
+            finding_thread(
+                8,
+                "active",
+                vec![comment(2, "person", "fixed in the next commit")],
+            ),
             thread(9, json!({}), "active", vec![comment(1, "person", "why?")]),
         ];
         let plan = plan(&threads, ME, &me(), &State::default());

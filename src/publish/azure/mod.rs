@@ -17,7 +17,8 @@ pub use reconcile::{Existing, FINGERPRINT, Kind, Plan, plan, plan_kind, recognis
 pub use review::{Report, Settings, publish};
 pub use state::{CommentRef, STATE, State};
 pub use status::status;
-pub use threads::{Anchor, LineLengths, finding_body, finding_thread, summary_properties, summary_thread,
+pub use threads::{
+    Anchor, LineLengths, finding_body, finding_thread, summary_properties, summary_thread,
     summary_thread_with,
 };
 pub use writer::{InlineReport, SingleChange, ThreadWriter, answered};

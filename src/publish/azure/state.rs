@@ -70,7 +70,9 @@ impl State {
         match serde_json::from_str::<State>(text) {
             Ok(state) => state,
             Err(err) => {
-                tracing::warn!("the review state on the summary thread is unreadable ({err}); starting afresh");
+                tracing::warn!(
+                    "the review state on the summary thread is unreadable ({err}); starting afresh"
+                );
                 State::default()
             }
         }
@@ -99,7 +101,10 @@ impl State {
         let mut state = self.clone();
         state.version = VERSION.max(self.version);
         let text = serde_json::to_string(&state).unwrap_or_else(|_| "{}".to_owned());
-        (STATE.to_owned(), typed_property("System.String", json!(text)))
+        (
+            STATE.to_owned(),
+            typed_property("System.String", json!(text)),
+        )
     }
 }
 
@@ -161,12 +166,16 @@ mod tests {
 
     #[test]
     fn fields_of_a_later_version_are_kept() {
-        let text = r#"{"version":7,"handled":[],"silenced":[],"paused":false,"futureField":{"a":1}}"#;
+        let text =
+            r#"{"version":7,"handled":[],"silenced":[],"paused":false,"futureField":{"a":1}}"#;
         let state = State::parse(text);
         let (_, value) = state.property();
         let written: Value = serde_json::from_str(value["value"].as_str().unwrap()).unwrap();
         assert_eq!(written["futureField"], json!({"a": 1}));
-        assert_eq!(written["version"], 7, "a newer version number is not lowered");
+        assert_eq!(
+            written["version"], 7,
+            "a newer version number is not lowered"
+        );
     }
 
     #[test]

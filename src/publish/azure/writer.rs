@@ -36,8 +36,7 @@ pub fn answered(thread: &GitPullRequestCommentThread, parent: u32, me: &str) -> 
     thread.comments.iter().any(|c| {
         c.parent_comment_id == Some(parent)
             && c.is_deleted != Some(true)
-            && c
-                .author
+            && c.author
                 .as_ref()
                 .and_then(|a| a.id.as_deref())
                 .is_some_and(|id| id.eq_ignore_ascii_case(me))

@@ -106,7 +106,12 @@ fn run_id() -> String {
 /// The collection and the pull request to respond on: from the payload, the number, or the
 /// PR build.
 fn target(args: &RespondArgs, settings: &Settings) -> Result<(String, PullRequestRef), UserError> {
-    if let Some(path) = &args.event {
+    let event_file = args.event.as_ref().or(settings
+        .pipeline
+        .event_file
+        .as_ref()
+        .filter(|_| args.pull_request.is_none()));
+    if let Some(path) = event_file {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| UserError::new(format!("cannot read the payload {name}: {e}")))?;

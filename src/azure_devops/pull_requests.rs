@@ -9,7 +9,7 @@ use super::client::{Call, Client, Scope, segment};
 use super::error::ApiError;
 use super::models::{
     Comment, GitPullRequest, GitPullRequestCommentThread, GitPullRequestIteration,
-    GitPullRequestIterationChanges, GitPullRequestStatus, List, ResourceRef, ThreadStatus,
+    GitPullRequestIterationChanges, GitPullRequestStatus, List, ThreadStatus,
 };
 
 const API: &str = "7.1";
@@ -39,6 +39,11 @@ impl<'c> PullRequestApi<'c> {
         self.client
     }
 
+    /// Where the pull request lives.
+    pub fn pull_request_ref(&self) -> &PullRequestRef {
+        &self.pr
+    }
+
     fn path(&self, rest: &str) -> String {
         format!(
             "{}/_apis/git/repositories/{}/pullRequests/{}{rest}",
@@ -63,8 +68,13 @@ impl<'c> PullRequestApi<'c> {
         Call::new("comment on", self.describe(), Scope::Code)
     }
 
+    /// The pull request, with the refs of its linked work items.
     pub async fn pull_request(&self) -> Result<GitPullRequest, ApiError> {
-        let url = self.client.url(&self.path(""), API, &[]);
+        let url = self.client.url(
+            &self.path(""),
+            API,
+            &[("includeWorkItemRefs", "true".to_owned())],
+        );
         self.client.get(url, &self.read()).await
     }
 
@@ -135,13 +145,6 @@ impl<'c> PullRequestApi<'c> {
         let mut comment = Comment::text(content);
         comment.parent_comment_id = Some(parent);
         self.client.post(url, &comment, &self.write()).await
-    }
-
-    /// The work items linked to the pull request (ids only).
-    pub async fn work_item_refs(&self) -> Result<Vec<ResourceRef>, ApiError> {
-        let url = self.client.url(&self.path("/workitems"), API, &[]);
-        let list: List<ResourceRef> = self.client.get(url, &self.read()).await?;
-        Ok(list.value)
     }
 
     pub async fn create_thread(

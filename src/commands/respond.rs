@@ -77,12 +77,41 @@ pub(super) async fn converse(
     config: &Config,
     review_follows: bool,
 ) -> Result<Outcome, ApiError> {
+    let threads = api.threads().await?;
+    // The agent's identity, as its summary shows it: enough to see that nothing is pending
+    // without asking the service who the token is.
+    let guess = conversation::plan::summary_author(&threads);
+    let quiet = |me: &str| {
+        let addressee = conversation::Addressee {
+            identity_id: Some(me.to_owned()),
+        };
+        let summary = crate::publish::azure::single_summary(&threads);
+        let state = crate::publish::azure::State::from_summary(summary.as_ref());
+        let plan = conversation::plan::plan(&threads, me, &addressee, &state);
+        plan.pending.is_empty() && plan.silence.is_empty()
+    };
+    let ignored = pr.description.as_deref().is_some_and(|d| {
+        conversation::Addressee { identity_id: None }.command(d)
+            == Some(conversation::Command::Ignore)
+    });
+    // Before the first summary, no comment can be the agent's: if none is pending even so,
+    // nothing is.
+    if quiet(guess.as_deref().unwrap_or_default()) {
+        let summary = crate::publish::azure::single_summary(&threads);
+        let state = crate::publish::azure::State::from_summary(summary.as_ref());
+        return Ok(Outcome {
+            paused: state.paused,
+            ignored,
+            state,
+            threads: Some(threads),
+            ..Outcome::default()
+        });
+    }
     let me = connection_data(api.client())
         .await?
         .authenticated_user
         .and_then(|user| user.id)
         .unwrap_or_default();
-    let threads = api.threads().await?;
     let options = conversation::Options {
         me,
         config,

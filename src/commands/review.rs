@@ -233,14 +233,14 @@ impl Post<'_> {
         let commit_status = self.config.reviews.commit_status;
         let pull_request = self.api.pull_request().await?;
         // What people asked since the last run comes first: a pause stops this review.
-        let asked = match super::respond::converse(self.api, &pull_request, self.config, true).await
-        {
-            Ok(outcome) => Some(outcome),
-            Err(err) => {
-                tracing::warn!("the conversation on the pull request could not be read: {err}");
-                None
-            }
-        };
+        let mut asked =
+            match super::respond::converse(self.api, &pull_request, self.config, true).await {
+                Ok(outcome) => Some(outcome),
+                Err(err) => {
+                    tracing::warn!("the conversation on the pull request could not be read: {err}");
+                    None
+                }
+            };
         let held = asked.as_ref().and_then(|asked| {
             if asked.ignored {
                 Some("the pull request description says `@coderabbitai ignore`".to_owned())
@@ -283,8 +283,12 @@ impl Post<'_> {
                 ))
                 .await?;
         }
+        let project = self.api.pull_request_ref().project.clone();
+        let linked = crate::conversation::work_items::read(self.api, &pull_request, &project).await;
         let publish_settings = azure::Settings {
             max_comments: self.args.max_comments,
+            work_items: Some(crate::conversation::work_items::section(&linked)),
+            listed: asked.as_mut().and_then(|a| a.threads.take()),
             ..azure::Settings::default()
         };
         let report =

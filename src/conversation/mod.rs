@@ -10,6 +10,7 @@
 pub mod command;
 pub mod event;
 pub mod plan;
+pub mod work_items;
 
 use std::time::Duration;
 
@@ -57,7 +58,7 @@ pub struct Options<'a> {
 }
 
 /// What the conversation asks of the review that may follow.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Outcome {
     /// `pause` is in effect.
     pub paused: bool,
@@ -73,6 +74,8 @@ pub struct Outcome {
     pub pending: usize,
     /// The state as it is after this run.
     pub state: State,
+    /// The threads as listed, when this run wrote nothing (the review may reuse them).
+    pub threads: Option<Vec<GitPullRequestCommentThread>>,
 }
 
 /// The one line said once per pull request when a question cannot be answered.
@@ -132,6 +135,8 @@ pub async fn respond(
 
     if state != before {
         write_state(api, &writer, summary.as_ref(), &mut state).await?;
+    } else if outcome.replies == 0 {
+        outcome.threads = Some(threads.to_vec());
     }
     outcome.paused = state.paused;
     outcome.state = state;

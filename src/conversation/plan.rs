@@ -120,6 +120,24 @@ pub fn plan(
     plan
 }
 
+/// The author of the agent's summary thread: the agent's identity, as far as the threads say.
+pub fn summary_author(threads: &[GitPullRequestCommentThread]) -> Option<String> {
+    let mut summaries: Vec<&GitPullRequestCommentThread> = threads
+        .iter()
+        .filter(|t| recognise(t).is_some_and(|e| e.kind == Kind::Summary))
+        .collect();
+    summaries.sort_by_key(|t| t.id);
+    summaries
+        .first()?
+        .comments
+        .iter()
+        .find(|c| !c.is_system() && c.is_deleted != Some(true))?
+        .author
+        .as_ref()?
+        .id
+        .clone()
+}
+
 /// The handled comments as a state would record them (for tests and reports).
 pub fn handled(plan: &Plan) -> Vec<azure_publish::CommentRef> {
     plan.pending

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::emulator::{Emulator, Identity, PullRequestSeed};
+use crate::emulator::{Emulator, Identity, PullRequestSeed, WorkItemSeed};
 use crate::support::pull_request::{PullRequestFixture, marker};
 use crate::support::{agent, run, stderr, stdout};
 
@@ -44,7 +44,7 @@ fn setup() -> Setup {
         ),
     ]);
     let ado = Emulator::start();
-    ado.add_token(TOKEN, bot(), &["code_read", "code_write"]);
+    ado.add_token(TOKEN, bot(), &["code_read", "code_write", "vso.work"]);
     ado.add_token(
         PERSON_TOKEN,
         Identity::person(),
@@ -512,4 +512,56 @@ fn three_hundred_threads_and_nothing_new_take_few_requests() {
     eprintln!("respond on 300 threads, nothing new: {count} requests");
     assert!(count <= 5, "{count} requests");
     assert_eq!(ado.write_count(), 0);
+}
+
+fn summary_text(ado: &Emulator) -> String {
+    summary(ado).expect("a summary")["comments"][0]["content"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn the_summary_lists_linked_work_items_and_goes_on_past_an_unreadable_one() {
+    let setup = setup();
+    let ado = &setup.ado;
+    ok(&review(&setup));
+    assert!(
+        summary_text(ado).contains("No work item is linked to this pull request."),
+        "{}",
+        summary_text(ado)
+    );
+
+    ado.add_work_item(WorkItemSeed {
+        state: "Resolved".into(),
+        acceptance_criteria: "Saving twice keeps one copy".into(),
+        ..WorkItemSeed::new(12, "Bug", "Saving twice duplicates the record")
+    });
+    ado.add_work_item(WorkItemSeed {
+        readable: false,
+        ..WorkItemSeed::new(13, "User Story", "Secret area")
+    });
+    ado.link_work_item(1, 12);
+    ado.link_work_item(1, 13);
+    ok(&review(&setup));
+    let text = summary_text(ado);
+    assert!(
+        text.contains("- #12 Bug — Saving twice duplicates the record _(Resolved)_"),
+        "{text}"
+    );
+    assert!(text.contains("- #13 — not readable"), "{text}");
+    assert!(!text.contains("Secret area"));
+    assert!(!text.contains("No work item is linked"));
+    assert!(
+        ado.threads(1)
+            .iter()
+            .any(|t| t["properties"]["CodeRabbit.Kind"]["$value"] == "finding"),
+        "the review went on"
+    );
+    let batch = ado
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/_apis/wit/workitemsbatch"))
+        .count();
+    assert_eq!(batch, 1, "one batch read for both");
 }

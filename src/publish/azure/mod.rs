@@ -15,7 +15,7 @@ mod writer;
 
 pub use reconcile::{Existing, FINGERPRINT, Kind, Plan, plan, plan_kind, recognise};
 pub use review::{Report, Settings, publish};
-pub use state::{CommentRef, STATE, State};
+pub use state::{CommentRef, STATE, State, single_summary};
 pub use status::status;
 pub use threads::{
     Anchor, LineLengths, finding_body, finding_thread, summary_properties, summary_thread,

@@ -18,6 +18,10 @@ use super::writer::{SingleChange, ThreadWriter};
 pub struct Settings {
     pub max_comments: usize,
     pub concurrency: usize,
+    /// The summary's linked work items section (read by the caller).
+    pub work_items: Option<String>,
+    /// The PR's threads, when the caller has just listed them and written nothing since.
+    pub listed: Option<Vec<crate::azure_devops::models::GitPullRequestCommentThread>>,
 }
 
 impl Default for Settings {
@@ -25,6 +29,8 @@ impl Default for Settings {
         Settings {
             max_comments: 50,
             concurrency: 8,
+            work_items: None,
+            listed: None,
         }
     }
 }
@@ -51,7 +57,10 @@ pub async fn publish(
     settings: &Settings,
     line_lengths: &LineLengths,
 ) -> Result<Report, ApiError> {
-    let mut writer = ThreadWriter::open(api, settings.concurrency).await?;
+    let mut writer = match &settings.listed {
+        Some(threads) => ThreadWriter::from_threads(api, settings.concurrency, threads),
+        None => ThreadWriter::open(api, settings.concurrency).await?,
+    };
     // A summary that describes this head already knows the latest iteration.
     if let Some(known) = writer
         .single(Kind::Summary, None)
@@ -110,6 +119,7 @@ pub async fn publish(
         iteration,
         not_inline,
         max_comments: settings.max_comments,
+        work_items: settings.work_items.clone(),
     };
     let content = summary::render(review, &status);
     state.last_reviewed_commit = Some(review.head.clone());

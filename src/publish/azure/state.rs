@@ -108,6 +108,17 @@ impl State {
     }
 }
 
+/// The oldest of the agent's summary threads among `threads`, as the writer sees it.
+pub fn single_summary(
+    threads: &[crate::azure_devops::models::GitPullRequestCommentThread],
+) -> Option<Existing> {
+    threads
+        .iter()
+        .filter_map(super::reconcile::recognise)
+        .filter(|e| e.kind == super::reconcile::Kind::Summary)
+        .min_by_key(|e| e.id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

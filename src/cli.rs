@@ -149,16 +149,6 @@ pub struct RespondArgs {
     /// Configuration file (default: .coderabbit.yaml or .coderabbit.yml in the repository).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Options of `review` that the task passes to every command; `respond` posts no findings,
-    /// so they change nothing.
-    #[arg(long, hide = true, value_name = "SEVERITY")]
-    pub fail_on: Option<String>,
-    #[arg(long, hide = true, value_name = "MODE")]
-    pub filter_mode: Option<String>,
-    #[arg(long, hide = true, value_name = "N")]
-    pub max_comments: Option<String>,
-    #[arg(long, hide = true, value_name = "FILE")]
-    pub findings: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

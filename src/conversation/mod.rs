@@ -9,6 +9,7 @@
 
 pub mod command;
 pub mod event;
+pub mod new_work_item;
 pub mod plan;
 pub mod work_items;
 

@@ -25,6 +25,9 @@ pub enum Command {
     Review(ReviewArgs),
     /// After a failed PR build: find the errors in its logs and post remediation (Pro plan).
     Remediate(RemediateArgs),
+    /// Act on what people wrote on the pull request since the last run: `@coderabbitai`
+    /// commands and replies in the agent's threads.
+    Respond(RespondArgs),
     /// Check the token and the pipeline context, and say how to fix what is wrong.
     Doctor(RepoArgs),
     /// Print, as JSON, the changed-line map the review works on.
@@ -128,6 +131,24 @@ pub enum RemediationFormat {
     Json,
     /// The remediation summary comment.
     Markdown,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RespondArgs {
+    /// The pull request (in the repository `BUILD_REPOSITORY_ID` of project
+    /// `SYSTEM_TEAMPROJECT`); default in a PR build: the build's own.
+    #[arg(long, value_name = "N", conflicts_with = "event")]
+    pub pull_request: Option<u32>,
+    /// The "Pull request commented on" service hook's JSON payload.
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
+    /// Repository to read the configuration from (default: $BUILD_SOURCESDIRECTORY, else the
+    /// current directory).
+    #[arg(long, value_name = "PATH")]
+    pub repo: Option<PathBuf>,
+    /// Configuration file (default: .coderabbit.yaml or .coderabbit.yml in the repository).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -25,6 +25,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod context;
+pub mod conversation;
 pub mod credentials;
 pub mod error;
 pub mod filter;

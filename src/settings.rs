@@ -119,6 +119,16 @@ pub struct Pipeline {
     pub collection_uri: Option<String>,
     /// `SYSTEM_TEAMPROJECT`: the project's name, for links people open.
     pub team_project: Option<String>,
+    /// `SYSTEM_TEAMPROJECTID`: the project's id.
+    pub team_project_id: Option<String>,
+    /// `BUILD_REPOSITORY_ID`: the repository the pipeline runs for (the conversation
+    /// pipeline refuses a payload of another one).
+    pub repository_id: Option<String>,
+    /// `BUILD_REPOSITORY_PROVIDER`: `TfsGit` for Azure Repos.
+    pub repository_provider: Option<String>,
+    /// `CODERABBIT_EVENT_FILE`: the service hook payload `respond` reads when no `--event` is
+    /// given (the conversation pipeline sets it).
+    pub event_file: Option<PathBuf>,
     /// `BUILD_SOURCESDIRECTORY`: the checkout.
     pub sources_directory: Option<PathBuf>,
     /// `AGENT_TEMPDIRECTORY`: where the build summary file is written.
@@ -220,6 +230,10 @@ impl Settings {
             in_pipeline: is_true("TF_BUILD"),
             collection_uri: var("SYSTEM_COLLECTIONURI"),
             team_project: var("SYSTEM_TEAMPROJECT"),
+            team_project_id: var("SYSTEM_TEAMPROJECTID"),
+            repository_id: var("BUILD_REPOSITORY_ID"),
+            event_file: var("CODERABBIT_EVENT_FILE").map(PathBuf::from),
+            repository_provider: var("BUILD_REPOSITORY_PROVIDER"),
             sources_directory: var("BUILD_SOURCESDIRECTORY").map(PathBuf::from),
             temp_directory: var("AGENT_TEMPDIRECTORY").map(PathBuf::from),
             task_instance_id: var("SYSTEM_TASKINSTANCEID"),

@@ -11,6 +11,7 @@ mod error;
 pub mod identity;
 pub mod models;
 mod pull_requests;
+pub mod work_items;
 
 pub use crate::http::{AgentProxy, NetworkSettings};
 pub use client::{Call, Client, Credential, Scope, segment};

@@ -77,6 +77,9 @@ pub struct GitPullRequest {
     pub last_merge_target_commit: Option<GitCommitRef>,
     #[serde(default)]
     pub repository: Option<GitRepositoryRef>,
+    /// With `includeWorkItemRefs=true`: the linked work items.
+    #[serde(default)]
+    pub work_item_refs: Option<Vec<ResourceRef>>,
 }
 
 /// `GitPullRequestIteration`.
@@ -334,6 +337,34 @@ pub struct GitPullRequestStatus {
     pub target_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iteration_id: Option<u32>,
+}
+
+/// `ResourceRef`: a work item linked to a pull request.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ResourceRef {
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// `WorkItem`: its id and the fields asked for.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WorkItem {
+    #[serde(default)]
+    pub id: Option<u32>,
+    #[serde(default)]
+    pub fields: Map<String, Value>,
+}
+
+impl WorkItem {
+    /// A field's text, when it has one.
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+    }
 }
 
 /// `_apis/connectionData`: who the token is.

@@ -39,6 +39,11 @@ impl<'c> PullRequestApi<'c> {
         self.client
     }
 
+    /// Where the pull request lives.
+    pub fn pull_request_ref(&self) -> &PullRequestRef {
+        &self.pr
+    }
+
     fn path(&self, rest: &str) -> String {
         format!(
             "{}/_apis/git/repositories/{}/pullRequests/{}{rest}",
@@ -63,8 +68,13 @@ impl<'c> PullRequestApi<'c> {
         Call::new("comment on", self.describe(), Scope::Code)
     }
 
+    /// The pull request, with the refs of its linked work items.
     pub async fn pull_request(&self) -> Result<GitPullRequest, ApiError> {
-        let url = self.client.url(&self.path(""), API, &[]);
+        let url = self.client.url(
+            &self.path(""),
+            API,
+            &[("includeWorkItemRefs", "true".to_owned())],
+        );
         self.client.get(url, &self.read()).await
     }
 
@@ -112,6 +122,29 @@ impl<'c> PullRequestApi<'c> {
         let url = self.client.url(&self.path("/threads"), API, &[]);
         let list: List<GitPullRequestCommentThread> = self.client.get(url, &self.read()).await?;
         Ok(list.value)
+    }
+
+    /// One thread, with its comments and properties as they are now.
+    pub async fn thread(&self, thread: u32) -> Result<GitPullRequestCommentThread, ApiError> {
+        let url = self
+            .client
+            .url(&self.path(&format!("/threads/{thread}")), API, &[]);
+        self.client.get(url, &self.read()).await
+    }
+
+    /// Posts a reply in a thread, under the comment `parent`.
+    pub async fn create_comment(
+        &self,
+        thread: u32,
+        parent: u32,
+        content: String,
+    ) -> Result<Comment, ApiError> {
+        let url = self
+            .client
+            .url(&self.path(&format!("/threads/{thread}/comments")), API, &[]);
+        let mut comment = Comment::text(content);
+        comment.parent_comment_id = Some(parent);
+        self.client.post(url, &comment, &self.write()).await
     }
 
     pub async fn create_thread(

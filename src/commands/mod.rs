@@ -6,6 +6,7 @@ mod config;
 mod diff;
 mod doctor;
 mod remediate;
+mod respond;
 mod review;
 
 use std::io::Write;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli, settings: &Settings) -> Result<i32> {
     match cli.command {
         Command::Review(args) => review::run(&args, settings),
         Command::Remediate(args) => remediate::run(&args, settings),
+        Command::Respond(args) => respond::run(&args, settings),
         Command::Doctor(args) => doctor::run(&args, settings, &mut std::io::stdout()),
         Command::Diff(args) => diff::run(&args, settings),
         Command::Config(args) => config::run(&args, settings),

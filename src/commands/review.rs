@@ -317,9 +317,34 @@ impl Post<'_> {
     async fn run(&self) -> Result<Result<azure::Report, String>, ApiError> {
         let commit_status = self.config.reviews.commit_status;
         let pull_request = self.api.pull_request().await?;
-        if let Decision::Skip(reason) =
-            auto_review::decide(&pull_request, &self.config.reviews.auto_review, None)
-        {
+        // What people asked since the last run comes first: a pause stops this review.
+        let mut asked =
+            match super::respond::converse(self.api, &pull_request, self.config, true).await {
+                Ok(outcome) => Some(outcome),
+                Err(err) => {
+                    tracing::warn!("the conversation on the pull request could not be read: {err}");
+                    None
+                }
+            };
+        let held = asked.as_ref().and_then(|asked| {
+            if asked.ignored {
+                Some("the pull request description says `@coderabbitai ignore`".to_owned())
+            } else if asked.paused {
+                Some(
+                    "reviews are paused on this pull request (`@coderabbitai resume` resumes them)"
+                        .to_owned(),
+                )
+            } else {
+                None
+            }
+        });
+        let decision = match held {
+            Some(reason) => Decision::Skip(reason),
+            // Asked for by a person: reviewed even where automatic reviews are off.
+            None if asked.as_ref().is_some_and(|a| a.review_requested) => Decision::Review,
+            None => auto_review::decide(&pull_request, &self.config.reviews.auto_review, None),
+        };
+        if let Decision::Skip(reason) = decision {
             if commit_status {
                 let status = azure::status(
                     "review",
@@ -343,8 +368,12 @@ impl Post<'_> {
                 ))
                 .await?;
         }
+        let project = self.api.pull_request_ref().project.clone();
+        let linked = crate::conversation::work_items::read(self.api, &pull_request, &project).await;
         let publish_settings = azure::Settings {
             max_comments: self.args.max_comments,
+            work_items: Some(crate::conversation::work_items::section(&linked)),
+            listed: asked.as_mut().and_then(|a| a.threads.take()),
             ..azure::Settings::default()
         };
         let report =

@@ -45,6 +45,7 @@ const COMMANDS = {
   },
   remediate: { options: ['config', 'dryRun'], posts: true },
   doctor: { options: ['config'], posts: false },
+  respond: { options: ['config'], posts: true },
 };
 
 /** Where the binary for a platform lives in the task folder, as Node names the platform. */

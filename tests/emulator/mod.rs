@@ -62,6 +62,7 @@ mod routes;
 mod server;
 mod spec;
 mod state;
+mod work_items;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -75,6 +76,7 @@ use self::faults::Fault;
 pub use self::faults::WriteFault;
 
 use self::state::Organization;
+pub use self::work_items::WorkItemSeed;
 
 /// The problems of `value` as an instance of `definition` (e.g. `GitPullRequestCommentThread`,
 /// `Build`) of the 7.1 reference, checked against the emulator's strict copy after the same
@@ -636,6 +638,19 @@ impl Emulator {
         self.world()
             .organization
             .set_thread_status(pull_request_id, thread_id, status);
+    }
+
+    /// Adds a work item to the organization.
+    pub fn add_work_item(&self, seed: WorkItemSeed) {
+        self.world().organization.work_items.add(seed);
+    }
+
+    /// Links a work item to a pull request (as the PR's "Work items" panel does).
+    pub fn link_work_item(&self, pull_request_id: u32, work_item: u32) {
+        self.world()
+            .organization
+            .work_items
+            .link(pull_request_id, work_item);
     }
 
     // ----- inspection -------------------------------------------------------------------------

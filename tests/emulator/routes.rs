@@ -572,16 +572,31 @@ fn dispatch(organization: &mut Organization, call: &Call<'_>) -> Reply {
             repository(organization, call).map(|r| Reply::ok(&organization.repository_json(&r)))
         }
         "Pull Requests_Get Pull Request" | "Pull Requests_Get Pull Request By Id" => {
-            pull_request_id(organization, call)
-                .map(|id| Reply::ok(&organization.pull_request_json(id)))
+            pull_request_id(organization, call).map(|id| {
+                let mut json = organization.pull_request_json(id);
+                if call
+                    .query("includeWorkItemRefs")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+                {
+                    json["workItemRefs"] = organization
+                        .work_items
+                        .ref_values(&organization.base_url, id)
+                        .into();
+                }
+                Reply::ok(&json)
+            })
         }
         "Pull Requests_Get Pull Requests" | "Pull Requests_Get Pull Requests By Project" => {
             list_pull_requests(organization, call)
         }
         "Pull Request Labels_List" => list_labels(organization, call),
-        "Pull Request Work Items_List" => {
-            pull_request_id(organization, call).map(|_| Reply::list(Vec::new()))
-        }
+        "Pull Request Work Items_List" => pull_request_id(organization, call)
+            .map(|id| organization.work_items.refs(&organization.base_url, id)),
+        "Work Items_Get Work Items Batch" => project(organization, call).map(|_| {
+            organization
+                .work_items
+                .batch(&organization.base_url, call.body())
+        }),
         "Pull Request Iterations_List" => list_iterations(organization, call),
         "Pull Request Iterations_Get" => get_iteration(organization, call),
         "Pull Request Iteration Changes_Get" => iteration_changes(organization, call),

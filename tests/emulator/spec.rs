@@ -86,7 +86,12 @@ impl Spec {
     fn load() -> Spec {
         let mut operations = Vec::new();
         let mut areas = Vec::new();
-        for file in ["7.1/core.json", "7.1/git.json", "7.1/build.json"] {
+        for file in [
+            "7.1/core.json",
+            "7.1/git.json",
+            "7.1/build.json",
+            "7.1/wit.json",
+        ] {
             let document = read_json(file);
             let definitions = Arc::new(Value::Object(strict_definitions(
                 document["definitions"]

@@ -18,6 +18,7 @@ pub(super) struct Organization {
     pub(super) repositories: Vec<Repository>,
     pub(super) pull_requests: BTreeMap<u32, PullRequest>,
     pub(super) builds: BTreeMap<u32, Build>,
+    pub(super) work_items: super::work_items::WorkItems,
     next_thread_id: u32,
     pub(super) clock: Clock,
 }
@@ -257,6 +258,7 @@ impl Organization {
             repositories: Vec::new(),
             pull_requests: BTreeMap::new(),
             builds: BTreeMap::new(),
+            work_items: Default::default(),
             next_thread_id: 1,
             clock: Clock::default(),
         }

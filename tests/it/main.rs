@@ -10,6 +10,7 @@ mod azure_publish;
 mod certificates;
 mod cli;
 mod config_schema;
+mod conversation;
 mod diff_matches_git;
 mod emulator_selftest;
 mod extract_logs;

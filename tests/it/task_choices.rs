@@ -125,7 +125,7 @@ fn task_json_offers_the_contract_s_plans_and_the_binary_s_providers() {
 fn every_command_of_the_task_is_a_command_of_the_binary_and_accepts_what_the_shim_passes() {
     let task = task_json();
     let commands = pick_list(&task, "command");
-    assert_eq!(commands, ["review", "remediate", "doctor"]);
+    assert_eq!(commands, ["review", "remediate", "doctor", "respond"]);
     let passed: &[(&str, &[&str])] = &[
         (
             "review",
@@ -140,6 +140,7 @@ fn every_command_of_the_task_is_a_command_of_the_binary_and_accepts_what_the_shi
         ),
         ("remediate", &["--config", "--dry-run"]),
         ("doctor", &["--config"]),
+        ("respond", &["--config"]),
     ];
     for (command, options) in passed {
         assert!(commands.iter().any(|c| c == command), "{command}");

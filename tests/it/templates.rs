@@ -220,6 +220,23 @@ impl Parameters {
                 );
             }
         }
+        // A webhook resource's alias is a parameter too: the event's payload.
+        let webhooks = document
+            .get("resources")
+            .and_then(|r| r.get("webhooks"))
+            .and_then(Yaml::as_sequence);
+        for webhook in webhooks.into_iter().flatten() {
+            if let Some(alias) = webhook.get("webhook").and_then(Yaml::as_str) {
+                declared.insert(
+                    alias.to_owned(),
+                    Parameter {
+                        kind: "webhook".to_owned(),
+                        default: None,
+                        values: None,
+                    },
+                );
+            }
+        }
         Parameters(declared)
     }
 
@@ -241,6 +258,12 @@ impl Parameters {
             "job" => json!({"job": "Build", "steps": [{"script": "make"}]}),
             "stepList" => json!([{"script": "make"}]),
             "step" => json!({"script": "make"}),
+            // The documented payload of the "Pull request commented on" service hook.
+            "webhook" => {
+                read_json(&root().join(
+                    "tests/reference/azure-devops-service-hooks/pr_comment_event.sample.json",
+                ))
+            }
             _ => Json::Null,
         };
         if !sample.is_null() {
@@ -342,6 +365,13 @@ struct Expander<'a> {
 impl Expander<'_> {
     fn resolve(&self, expression: &str) -> Json {
         let expression = expression.trim();
+        if let Some(inner) = expression
+            .strip_prefix("convertToJson(")
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            let value = self.resolve(inner);
+            return Json::String(serde_json::to_string_pretty(&value).expect("JSON"));
+        }
         if let Some(name) = expression.strip_prefix("parameters.") {
             return self.parameters.sample(name);
         }

@@ -7,6 +7,7 @@
 mod reconcile;
 pub mod remediation;
 mod review;
+mod state;
 mod status;
 mod summary;
 mod threads;
@@ -14,6 +15,10 @@ mod writer;
 
 pub use reconcile::{Existing, FINGERPRINT, Kind, Plan, plan, plan_kind, recognise};
 pub use review::{Report, Settings, publish};
+pub use state::{CommentRef, STATE, State, single_summary};
 pub use status::status;
-pub use threads::{Anchor, LineLengths, finding_body, finding_thread, summary_thread};
-pub use writer::{InlineReport, SingleChange, ThreadWriter};
+pub use threads::{
+    Anchor, LineLengths, finding_body, finding_thread, summary_properties, summary_thread,
+    summary_thread_with,
+};
+pub use writer::{InlineReport, SingleChange, ThreadWriter, answered};

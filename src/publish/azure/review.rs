@@ -8,8 +8,9 @@ use crate::git::FileStatus;
 use crate::review::Review;
 
 use super::reconcile::Kind;
+use super::state::State;
 use super::summary;
-use super::threads::{self, LineLengths, summary_thread};
+use super::threads::{self, LineLengths, summary_thread_with};
 use super::writer::{SingleChange, ThreadWriter};
 
 /// How to publish.
@@ -17,6 +18,10 @@ use super::writer::{SingleChange, ThreadWriter};
 pub struct Settings {
     pub max_comments: usize,
     pub concurrency: usize,
+    /// The summary's linked work items section (read by the caller).
+    pub work_items: Option<String>,
+    /// The PR's threads, when the caller has just listed them and written nothing since.
+    pub listed: Option<Vec<crate::azure_devops::models::GitPullRequestCommentThread>>,
 }
 
 impl Default for Settings {
@@ -24,6 +29,8 @@ impl Default for Settings {
         Settings {
             max_comments: 50,
             concurrency: 8,
+            work_items: None,
+            listed: None,
         }
     }
 }
@@ -50,7 +57,10 @@ pub async fn publish(
     settings: &Settings,
     line_lengths: &LineLengths,
 ) -> Result<Report, ApiError> {
-    let mut writer = ThreadWriter::open(api, settings.concurrency).await?;
+    let mut writer = match &settings.listed {
+        Some(threads) => ThreadWriter::from_threads(api, settings.concurrency, threads),
+        None => ThreadWriter::open(api, settings.concurrency).await?,
+    };
     // A summary that describes this head already knows the latest iteration.
     if let Some(known) = writer
         .single(Kind::Summary, None)
@@ -59,7 +69,15 @@ pub async fn publish(
     {
         writer.know_iteration(known);
     }
-    let findings = &review.findings;
+    // The state the summary carries: what people silenced is never posted again.
+    let mut state = State::from_summary(writer.single(Kind::Summary, None));
+    let kept: Vec<Finding> = review
+        .findings
+        .iter()
+        .filter(|f| !state.silenced.contains(f.fingerprint.as_str()))
+        .cloned()
+        .collect();
+    let findings = &kept;
     let changed: std::collections::HashSet<&str> = review
         .files
         .iter()
@@ -101,9 +119,13 @@ pub async fn publish(
         iteration,
         not_inline,
         max_comments: settings.max_comments,
+        work_items: settings.work_items.clone(),
     };
     let content = summary::render(review, &status);
-    let properties = threads::summary_properties(&review.head, iteration);
+    state.last_reviewed_commit = Some(review.head.clone());
+    let mut properties = threads::summary_properties(&review.head, iteration);
+    let (key, value) = state.property();
+    properties.insert(key, value);
     let summary_change = writer
         .sync_single(
             Kind::Summary,
@@ -111,7 +133,7 @@ pub async fn publish(
             content,
             properties,
             None,
-            |content, _| summary_thread(content, &review.head, iteration),
+            summary_thread_with,
         )
         .await?;
     let remediation_resolved = writer.resolve_all(Kind::Remediation).await?;

@@ -13,6 +13,8 @@ pub struct Status<'a> {
     /// Findings listed here instead of inline, and why.
     pub not_inline: Vec<(&'a Finding, &'static str)>,
     pub max_comments: usize,
+    /// The linked work items section, when they were read.
+    pub work_items: Option<String>,
 }
 
 pub fn render(review: &Review, status: &Status<'_>) -> String {
@@ -67,6 +69,9 @@ pub fn render(review: &Review, status: &Status<'_>) -> String {
                 status.max_comments
             ));
         }
+    }
+    if let Some(section) = &status.work_items {
+        text.push_str(section);
     }
     let body = truncate(text, MAX_COMMENT_CHARS - utf16_len(&footer));
     body + &footer

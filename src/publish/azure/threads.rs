@@ -192,6 +192,18 @@ pub fn summary_thread(
     }
 }
 
+/// A new summary thread with the given properties (the state included).
+pub fn summary_thread_with(
+    content: String,
+    properties: Map<String, Value>,
+) -> GitPullRequestCommentThread {
+    GitPullRequestCommentThread {
+        comments: vec![Comment::text(content)],
+        properties: Some(properties),
+        ..GitPullRequestCommentThread::default()
+    }
+}
+
 /// The summary's properties: what it describes (head commit and iteration), so that a re-run
 /// on the same head needs no request to learn the iteration.
 pub fn summary_properties(head: &str, iteration: Option<u32>) -> Map<String, Value> {

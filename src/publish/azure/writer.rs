@@ -31,6 +31,18 @@ fn ambiguous_pause(round: u32) -> std::time::Duration {
     std::time::Duration::from_millis(250 * u64::from(round))
 }
 
+/// Whether `me` already replied to comment `parent` in `thread`.
+pub fn answered(thread: &GitPullRequestCommentThread, parent: u32, me: &str) -> bool {
+    thread.comments.iter().any(|c| {
+        c.parent_comment_id == Some(parent)
+            && c.is_deleted != Some(true)
+            && c.author
+                .as_ref()
+                .and_then(|a| a.id.as_deref())
+                .is_some_and(|id| id.eq_ignore_ascii_case(me))
+    })
+}
+
 /// What happened to the single thread of a kind (a summary).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum SingleChange {
@@ -65,13 +77,87 @@ impl<'a> ThreadWriter<'a> {
     /// Lists the pull request's threads once.
     pub async fn open(api: &'a PullRequestApi<'a>, concurrency: usize) -> Result<Self, ApiError> {
         let threads = api.threads().await?;
-        Ok(ThreadWriter {
+        Ok(Self::from_threads(api, concurrency, &threads))
+    }
+
+    /// A writer over threads already listed (the conversation lists them once for both).
+    pub fn from_threads(
+        api: &'a PullRequestApi<'a>,
+        concurrency: usize,
+        threads: &[GitPullRequestCommentThread],
+    ) -> Self {
+        ThreadWriter {
             api,
             concurrency: concurrency.max(1),
             existing: threads.iter().filter_map(recognise).collect(),
             iteration: None,
             tracking: None,
-        })
+        }
+    }
+
+    /// Answers the comment `parent` of `thread` (any thread, a person's included) with a
+    /// reply, unless the agent (`me`) already answered it: the thread is read again right
+    /// before writing, so that a run that raced this one is seen. Returns whether it posted.
+    pub async fn reply_once(
+        &self,
+        thread: u32,
+        parent: u32,
+        me: &str,
+        content: String,
+    ) -> Result<bool, ApiError> {
+        let now = self.api.thread(thread).await?;
+        if answered(&now, parent, me) {
+            return Ok(false);
+        }
+        self.api.create_comment(thread, parent, content).await?;
+        Ok(true)
+    }
+
+    /// Claims the answer to comment `parent` of `thread` for this run (`run` is unique to it)
+    /// when two runs may be at work at once: writes the claim as a thread property, waits
+    /// `settle`, and reads it back; the run whose claim is there answers, the other does not.
+    /// A comment already answered, or claimed by another run, is not claimed.
+    pub async fn claim(
+        &self,
+        thread: u32,
+        parent: u32,
+        me: &str,
+        run: &str,
+        settle: std::time::Duration,
+    ) -> Result<bool, ApiError> {
+        let key = format!("CodeRabbit.Answering.{parent}");
+        let before = self.api.thread(thread).await?;
+        if answered(&before, parent, me) || before.property(&key).is_some() {
+            return Ok(false);
+        }
+        let mut properties = Map::new();
+        properties.insert(
+            key.clone(),
+            crate::azure_devops::models::typed_property("System.String", Value::from(run)),
+        );
+        self.api.set_thread_properties(thread, properties).await?;
+        tokio::time::sleep(settle).await;
+        let after = self.api.thread(thread).await?;
+        Ok(after.property(&key).as_deref() == Some(run) && !answered(&after, parent, me))
+    }
+
+    /// Sets one thread's status.
+    pub async fn set_status(&self, thread: u32, status: ThreadStatus) -> Result<(), ApiError> {
+        self.api.set_thread_status(thread, status).await
+    }
+
+    /// Sets every active thread of `kind` to `fixed`, whoever touched it (a person asked);
+    /// returns how many.
+    pub async fn resolve_every_active(&self, kind: Kind) -> Result<usize, ApiError> {
+        let statuses: Vec<(u32, ThreadStatus)> = self
+            .existing
+            .iter()
+            .filter(|e| e.kind == kind && e.status == ThreadStatus::Active)
+            .map(|e| (e.id, ThreadStatus::Fixed))
+            .collect();
+        let count = statuses.len();
+        self.set_statuses(statuses).await?;
+        Ok(count)
     }
 
     /// The agent's threads as they were listed.

@@ -24,7 +24,7 @@ function pickList(name) {
 }
 
 test('the pick lists are the ones the contract gives', () => {
-  assert.deepEqual(pickList('command'), ['review', 'remediate', 'doctor']);
+  assert.deepEqual(pickList('command'), ['review', 'remediate', 'doctor', 'respond']);
   assert.deepEqual(pickList('failOn'), ['none', 'info', 'trivial', 'minor', 'major', 'critical']);
   assert.deepEqual(pickList('filterMode'), ['added', 'diff_context', 'file', 'nofilter']);
   assert.deepEqual(pickList('plan'), ['free', 'pro']);

@@ -245,7 +245,7 @@ test('every command is passed only options the binary accepts for it, whatever t
 test('an invalid pick-list value fails the step with one sentence, before the binary runs', (t) => {
   const cases = [
     ['INPUT_FAILON', 'loud', 'Input failOn is `loud`; valid values: none, info, trivial, minor, major, critical.'],
-    ['INPUT_COMMAND', 'fix', 'Input command is `fix`; valid values: review, remediate, doctor.'],
+    ['INPUT_COMMAND', 'fix', 'Input command is `fix`; valid values: review, remediate, doctor, respond.'],
     ['INPUT_PLAN', 'gold', 'Input plan is `gold`; valid values: free, pro.'],
     ['INPUT_FILTERMODE', 'lines', 'Input filterMode is `lines`; valid values: added, diff_context, file, nofilter.'],
     ['INPUT_LLMPROVIDER', 'gpt', 'Input llmProvider is `gpt`; valid values: none, openai, azure-openai, anthropic.'],

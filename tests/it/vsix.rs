@@ -867,3 +867,51 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn the_unpacked_task_runs_respond_and_answers_a_command_once() {
+    let Some(unpacked) = unpacked() else { return };
+    let task = copy_task(&unpacked.dir, "respond");
+    let build = pull_request_build();
+    let thread = build.ado.add_thread_as(
+        1,
+        &crate::emulator::Identity::person(),
+        serde_json::json!({"comments": [{"parentCommentId": 0, "content": "@coderabbitai help", "commentType": "text"}], "status": "active"}),
+    );
+    let inputs = agent_inputs(&task, &[("command", "respond"), ("accessToken", TOKEN)]);
+    let inputs: Vec<(&str, &str)> = inputs
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    for _ in 0..2 {
+        let output = run_task(&task, &build, &inputs);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "stdout:\n{}\nstderr:\n{}",
+            stdout(&output),
+            stderr(&output)
+        );
+        assert_no_token_printed(&output, &[TOKEN]);
+    }
+    let comments = build.ado.thread(1, thread).expect("the thread")["comments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let replies: Vec<&Value> = comments
+        .iter()
+        .filter(|c| c["parentCommentId"] != 0)
+        .collect();
+    assert_eq!(
+        replies.len(),
+        1,
+        "one answer, not one per run: {comments:#?}"
+    );
+    assert!(
+        replies[0]["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("full review")),
+        "the help text: {replies:#?}"
+    );
+    build.ado.assert_no_violations();
+}

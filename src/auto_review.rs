@@ -5,7 +5,7 @@ use crate::config::AutoReview;
 
 /// The decision, with the reason a skip is shown under (PR status description and log).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     Review,
     Skip(String),
 }
@@ -15,7 +15,11 @@ pub enum Decision {
 /// `base_branches`: an empty list reviews every target branch (the branch policy already chose
 /// which builds run); otherwise the target must match one entry (a regular expression, or the
 /// plain name) or be the repository's default branch when the PR says which that is.
-pub fn decide(pr: &GitPullRequest, auto: &AutoReview, default_branch: Option<&str>) -> Decision {
+pub(crate) fn decide(
+    pr: &GitPullRequest,
+    auto: &AutoReview,
+    default_branch: Option<&str>,
+) -> Decision {
     if !auto.enabled {
         return Decision::Skip(
             "automatic reviews are off (reviews.auto_review.enabled: false)".into(),
@@ -108,7 +112,6 @@ mod tests {
 
     fn pr() -> GitPullRequest {
         GitPullRequest {
-            pull_request_id: 1,
             title: "Add login".into(),
             target_ref_name: Some("refs/heads/main".into()),
             created_by: Some(IdentityRef {

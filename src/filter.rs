@@ -26,19 +26,19 @@ pub enum FilterMode {
 }
 
 /// The diff as the filter needs it: per path, added lines and hunk ranges on the head side.
-pub struct DiffIndex<'a> {
+pub(crate) struct DiffIndex<'a> {
     files: HashMap<&'a str, &'a FileDiff>,
 }
 
 impl<'a> DiffIndex<'a> {
-    pub fn new(files: &'a [FileDiff]) -> Self {
+    pub(crate) fn new(files: &'a [FileDiff]) -> Self {
         DiffIndex {
             files: files.iter().map(|f| (f.path.as_str(), f)).collect(),
         }
     }
 
     /// Whether `mode` keeps a finding at `path`, lines `line..=end_line` (0 = whole file).
-    pub fn keeps(&self, mode: FilterMode, path: &str, line: u32, end_line: u32) -> bool {
+    pub(crate) fn keeps(&self, mode: FilterMode, path: &str, line: u32, end_line: u32) -> bool {
         if mode == FilterMode::Nofilter {
             return true;
         }
@@ -69,7 +69,7 @@ impl<'a> DiffIndex<'a> {
 /// The profile's floor is the agent's judgement of its own findings. Another tool's findings
 /// were imported on purpose, at the levels that tool was configured to report: they are all
 /// kept (`--fail-on` and `--max-comments` still apply to them).
-pub fn apply(
+pub(crate) fn apply(
     findings: Vec<Finding>,
     index: &DiffIndex<'_>,
     mode: FilterMode,

@@ -19,22 +19,22 @@
 //! - [`commands`]: one module per subcommand, wiring the stages; `main.rs` only parses
 //!   arguments, reads the settings, calls [`commands::run`] and maps errors to exit codes.
 
-pub mod auto_review;
-pub mod azure_devops;
+pub(crate) mod auto_review;
+pub(crate) mod azure_devops;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod context;
-pub mod conversation;
-pub mod credentials;
+pub(crate) mod context;
+pub(crate) mod conversation;
+pub(crate) mod credentials;
 pub mod error;
-pub mod filter;
+pub(crate) mod filter;
 pub mod finding;
 pub mod git;
 pub mod http;
-pub mod pipeline_log;
-pub mod publish;
+pub(crate) mod pipeline_log;
+pub(crate) mod publish;
 pub mod remediate;
-pub mod review;
+pub(crate) mod review;
 pub mod settings;
 pub mod sources;

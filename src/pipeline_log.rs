@@ -11,7 +11,7 @@ use std::io::{self, Write};
 use crate::finding::{Finding, Severity};
 
 /// Escapes a command's message (the text after `]`).
-pub fn escape_data(value: &str) -> String {
+pub(crate) fn escape_data(value: &str) -> String {
     value
         .replace('%', "%AZP25")
         .replace('\r', "%0D")
@@ -19,12 +19,12 @@ pub fn escape_data(value: &str) -> String {
 }
 
 /// Escapes a property value (`key=value;`).
-pub fn escape_property(value: &str) -> String {
+pub(crate) fn escape_property(value: &str) -> String {
     escape_data(value).replace(';', "%3B").replace(']', "%5D")
 }
 
 /// `##vso[task.setsecret]`: the agent masks `secret` in every later line of the log.
-pub fn set_secret(out: &mut dyn Write, secret: &str) -> io::Result<()> {
+pub(crate) fn set_secret(out: &mut dyn Write, secret: &str) -> io::Result<()> {
     // A multi-line secret is masked line by line, as the agent matches lines.
     for part in secret.split(['\r', '\n']).filter(|p| !p.trim().is_empty()) {
         writeln!(out, "##vso[task.setsecret]{}", escape_data(part))?;
@@ -34,13 +34,17 @@ pub fn set_secret(out: &mut dyn Write, secret: &str) -> io::Result<()> {
 
 /// Whether an issue is a warning or an error in the build's summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IssueKind {
+pub(crate) enum IssueKind {
     Warning,
     Error,
 }
 
 /// `##vso[task.logissue]` for one finding: `error` from `error_from` up, else `warning`.
-pub fn log_finding(out: &mut dyn Write, finding: &Finding, error_from: Severity) -> io::Result<()> {
+pub(crate) fn log_finding(
+    out: &mut dyn Write,
+    finding: &Finding,
+    error_from: Severity,
+) -> io::Result<()> {
     let kind = if finding.severity >= error_from {
         IssueKind::Error
     } else {
@@ -61,7 +65,7 @@ pub fn log_finding(out: &mut dyn Write, finding: &Finding, error_from: Severity)
     )
 }
 
-pub fn log_issue(
+pub(crate) fn log_issue(
     out: &mut dyn Write,
     kind: IssueKind,
     message: &str,
@@ -93,16 +97,16 @@ pub fn log_issue(
 }
 
 /// Starts a collapsible section of the log.
-pub fn group(out: &mut dyn Write, name: &str) -> io::Result<()> {
+pub(crate) fn group(out: &mut dyn Write, name: &str) -> io::Result<()> {
     writeln!(out, "##[group]{}", escape_data(name))
 }
 
-pub fn end_group(out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn end_group(out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "##[endgroup]")
 }
 
 /// Attaches a Markdown file to the build's summary page.
-pub fn upload_summary(out: &mut dyn Write, path: &std::path::Path) -> io::Result<()> {
+pub(crate) fn upload_summary(out: &mut dyn Write, path: &std::path::Path) -> io::Result<()> {
     writeln!(
         out,
         "##vso[task.uploadsummary]{}",
@@ -112,15 +116,13 @@ pub fn upload_summary(out: &mut dyn Write, path: &std::path::Path) -> io::Result
 
 /// The step's result, when the agent should show it as other than a plain success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepResult {
+pub(crate) enum StepResult {
     SucceededWithIssues,
-    Failed,
 }
 
-pub fn complete(out: &mut dyn Write, result: StepResult, message: &str) -> io::Result<()> {
+pub(crate) fn complete(out: &mut dyn Write, result: StepResult, message: &str) -> io::Result<()> {
     let result = match result {
         StepResult::SucceededWithIssues => "SucceededWithIssues",
-        StepResult::Failed => "Failed",
     };
     writeln!(
         out,
@@ -131,7 +133,7 @@ pub fn complete(out: &mut dyn Write, result: StepResult, message: &str) -> io::R
 
 /// Neutralises text that would otherwise be read as a logging command when printed at the
 /// start of a log line (`##vso[…]`, `##[…]`).
-pub fn defuse(line: &str) -> String {
+pub(crate) fn defuse(line: &str) -> String {
     if line.trim_start().starts_with("##") {
         line.replacen("##", "# #", 1)
     } else {

@@ -2,18 +2,18 @@
 //! what was skipped. Built by [`build`] from the diff, the config and the sources; read by every
 //! publisher.
 
-pub mod build;
+pub(crate) mod build;
 
 use crate::finding::{Finding, Severity};
 use crate::git::{FileStatus, NotReviewable};
 use crate::sources::Dropped;
 use serde::Serialize;
 
-pub use build::{Outcome, build};
+pub(crate) use build::build;
 
 /// One changed file as the summary lists it.
 #[derive(Debug, Clone, Serialize)]
-pub struct ReviewedFile {
+pub(crate) struct ReviewedFile {
     pub path: String,
     pub old_path: Option<String>,
     pub status: FileStatus,
@@ -66,12 +66,10 @@ impl Serialize for SkipReason {
 
 /// The presentation settings that come from `.coderabbit.yaml`.
 #[derive(Debug, Clone)]
-pub struct Presentation {
+pub(crate) struct Presentation {
     pub high_level_summary: bool,
     pub review_status: bool,
     pub collapse_walkthrough: bool,
-    pub tone_instructions: String,
-    pub language: String,
 }
 
 impl Default for Presentation {
@@ -80,15 +78,13 @@ impl Default for Presentation {
             high_level_summary: true,
             review_status: true,
             collapse_walkthrough: false,
-            tone_instructions: String::new(),
-            language: "en-US".to_owned(),
         }
     }
 }
 
 /// What the language model added beyond its findings, for the summary.
 #[derive(Debug, Clone, Default)]
-pub struct AiSummary {
+pub(crate) struct AiSummary {
     /// The walkthrough as sanitised Markdown, when the model wrote one.
     pub walkthrough: Option<String>,
     /// Small things, for one collapsed section of the summary.
@@ -107,7 +103,7 @@ pub struct AiSummary {
 
 /// Everything a publisher needs to render the review.
 #[derive(Debug, Clone)]
-pub struct Review {
+pub(crate) struct Review {
     pub base: String,
     pub head: String,
     /// Every changed file, reviewed or not, in path order.
@@ -132,7 +128,7 @@ pub struct Review {
 
 impl Review {
     /// Number of findings at each severity, highest first.
-    pub fn counts_by_severity(&self) -> Vec<(Severity, usize)> {
+    pub(crate) fn counts_by_severity(&self) -> Vec<(Severity, usize)> {
         Severity::ALL
             .into_iter()
             .map(|sev| {
@@ -145,7 +141,7 @@ impl Review {
     }
 
     /// The highest severity among the findings, if any.
-    pub fn worst(&self) -> Option<Severity> {
+    pub(crate) fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()
     }
 }

@@ -9,7 +9,7 @@ use super::models::List;
 
 /// `Timeline`: the records of a build's stages, jobs and tasks.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct Timeline {
+pub(crate) struct Timeline {
     #[serde(default)]
     pub records: Vec<TimelineRecord>,
 }
@@ -17,11 +17,9 @@ pub struct Timeline {
 /// `TimelineRecord`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TimelineRecord {
+pub(crate) struct TimelineRecord {
     #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
-    pub parent_id: Option<String>,
     #[serde(default, rename = "type")]
     pub record_type: Option<String>,
     #[serde(default)]
@@ -37,7 +35,7 @@ pub struct TimelineRecord {
 }
 
 impl TimelineRecord {
-    pub fn is_failed_task(&self) -> bool {
+    pub(crate) fn is_failed_task(&self) -> bool {
         self.record_type
             .as_deref()
             .is_some_and(|t| t.eq_ignore_ascii_case("task"))
@@ -49,20 +47,16 @@ impl TimelineRecord {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct LogReference {
+pub(crate) struct LogReference {
     #[serde(default)]
     pub id: Option<u32>,
-    #[serde(default)]
-    pub url: Option<String>,
 }
 
 /// `Issue`: an error or warning a task logged with `##vso[task.logissue]`.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct Issue {
+pub(crate) struct Issue {
     #[serde(default, rename = "type")]
     pub issue_type: Option<String>,
-    #[serde(default)]
-    pub category: Option<String>,
     #[serde(default)]
     pub message: Option<String>,
     #[serde(default)]
@@ -70,14 +64,14 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub fn is_error(&self) -> bool {
+    pub(crate) fn is_error(&self) -> bool {
         self.issue_type
             .as_deref()
             .is_some_and(|t| t.eq_ignore_ascii_case("error"))
     }
 
     /// A value of the issue's data (`sourcepath`, `linenumber`, `columnnumber`, `code`).
-    pub fn data(&self, key: &str) -> Option<String> {
+    pub(crate) fn data(&self, key: &str) -> Option<String> {
         let value = self
             .data
             .as_ref()?
@@ -95,7 +89,7 @@ impl Issue {
 /// `BuildLog`: a log's id and length.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct BuildLog {
+pub(crate) struct BuildLog {
     pub id: u32,
     #[serde(default)]
     pub line_count: Option<u64>,
@@ -106,7 +100,7 @@ fn build_call(action: &'static str, build_id: &str) -> Call {
 }
 
 /// The build's timeline.
-pub async fn timeline(
+pub(crate) async fn timeline(
     client: &Client,
     project: &str,
     build_id: &str,
@@ -123,7 +117,7 @@ pub async fn timeline(
 }
 
 /// The build's logs with their line counts.
-pub async fn logs(
+pub(crate) async fn logs(
     client: &Client,
     project: &str,
     build_id: &str,
@@ -141,7 +135,7 @@ pub async fn logs(
 }
 
 /// Lines `start..=end` (1-based) of a log, as text.
-pub async fn log_lines(
+pub(crate) async fn log_lines(
     client: &Client,
     project: &str,
     build_id: &str,

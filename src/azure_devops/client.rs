@@ -362,7 +362,7 @@ fn parse<T: DeserializeOwned>(body: &[u8], call: &Call) -> Result<T, ApiError> {
 }
 
 /// Percent-encodes one path segment (project and repository names may hold spaces).
-pub fn segment(value: &str) -> String {
+pub(crate) fn segment(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     for byte in value.bytes() {
         match byte {

@@ -4,7 +4,7 @@ use super::client::{Call, Client, Scope};
 use super::error::ApiError;
 use super::models::ConnectionData;
 
-pub async fn connection_data(client: &Client) -> Result<ConnectionData, ApiError> {
+pub(crate) async fn connection_data(client: &Client) -> Result<ConnectionData, ApiError> {
     let url = client.url("_apis/connectionData", "7.1-preview.1", &[]);
     client
         .get(

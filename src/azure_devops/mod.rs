@@ -5,15 +5,15 @@
 //! retries, pauses, proxies and TLS are the shared [`crate::http`] transport's. It knows nothing
 //! about findings or reviews: the publisher builds on it.
 
-pub mod builds;
+pub(crate) mod builds;
 mod client;
 mod error;
-pub mod identity;
-pub mod models;
+pub(crate) mod identity;
+pub(crate) mod models;
 mod pull_requests;
-pub mod work_items;
+pub(crate) mod work_items;
 
-pub use crate::http::{AgentProxy, NetworkSettings};
-pub use client::{Call, Client, Credential, Scope, segment};
-pub use error::ApiError;
-pub use pull_requests::{PullRequestApi, PullRequestRef};
+pub(crate) use crate::http::{AgentProxy, NetworkSettings};
+pub(crate) use client::{Client, Credential, segment};
+pub(crate) use error::ApiError;
+pub(crate) use pull_requests::{PullRequestApi, PullRequestRef};

@@ -7,16 +7,14 @@ use serde_json::{Map, Value};
 
 /// Every list the service returns: `{"count": N, "value": [...]}`.
 #[derive(Debug, Clone, Deserialize)]
-pub struct List<T> {
-    #[serde(default)]
-    pub count: Option<u64>,
+pub(crate) struct List<T> {
     #[serde(default = "Vec::new")]
     pub value: Vec<T>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IdentityRef {
+pub(crate) struct IdentityRef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -27,34 +25,24 @@ pub struct IdentityRef {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitCommitRef {
+pub(crate) struct GitCommitRef {
     #[serde(default)]
     pub commit_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct WebApiTagDefinition {
+pub(crate) struct WebApiTagDefinition {
     #[serde(default)]
     pub name: Option<String>,
     #[serde(default)]
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct GitRepositoryRef {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub name: Option<String>,
-}
-
 /// `GitPullRequest`: what decides whether and how to review.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitPullRequest {
-    pub pull_request_id: u32,
+pub(crate) struct GitPullRequest {
     #[serde(default)]
     pub title: String,
     #[serde(default)]
@@ -66,17 +54,11 @@ pub struct GitPullRequest {
     #[serde(default)]
     pub created_by: Option<IdentityRef>,
     #[serde(default)]
-    pub source_ref_name: Option<String>,
-    #[serde(default)]
     pub target_ref_name: Option<String>,
     #[serde(default)]
     pub labels: Option<Vec<WebApiTagDefinition>>,
     #[serde(default)]
     pub last_merge_source_commit: Option<GitCommitRef>,
-    #[serde(default)]
-    pub last_merge_target_commit: Option<GitCommitRef>,
-    #[serde(default)]
-    pub repository: Option<GitRepositoryRef>,
     /// With `includeWorkItemRefs=true`: the linked work items.
     #[serde(default)]
     pub work_item_refs: Option<Vec<ResourceRef>>,
@@ -85,18 +67,12 @@ pub struct GitPullRequest {
 /// `GitPullRequestIteration`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitPullRequestIteration {
+pub(crate) struct GitPullRequestIteration {
     pub id: u32,
-    #[serde(default)]
-    pub source_ref_commit: Option<GitCommitRef>,
-    #[serde(default)]
-    pub target_ref_commit: Option<GitCommitRef>,
-    #[serde(default)]
-    pub common_ref_commit: Option<GitCommitRef>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct GitItem {
+pub(crate) struct GitItem {
     #[serde(default)]
     pub path: Option<String>,
 }
@@ -104,34 +80,26 @@ pub struct GitItem {
 /// `GitPullRequestChange`: one entry of an iteration's changes.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitPullRequestChange {
+pub(crate) struct GitPullRequestChange {
     #[serde(default)]
     pub change_tracking_id: Option<u32>,
     #[serde(default)]
-    pub change_id: Option<u32>,
-    #[serde(default)]
-    pub change_type: Option<Value>,
-    #[serde(default)]
     pub item: Option<GitItem>,
-    #[serde(default)]
-    pub original_path: Option<String>,
 }
 
 /// `GitPullRequestIterationChanges`: one page of changes. The last page has no `nextSkip`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitPullRequestIterationChanges {
+pub(crate) struct GitPullRequestIterationChanges {
     #[serde(default)]
     pub change_entries: Vec<GitPullRequestChange>,
     #[serde(default)]
     pub next_skip: Option<u32>,
-    #[serde(default)]
-    pub next_top: Option<u32>,
 }
 
 /// `CommentPosition`: 1-based line, 1-based UTF-16 column; end positions are exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommentPosition {
+pub(crate) struct CommentPosition {
     pub line: u32,
     pub offset: u32,
 }
@@ -139,7 +107,7 @@ pub struct CommentPosition {
 /// `CommentThreadContext`: where in which file a thread sits (right side = the PR's source).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CommentThreadContext {
+pub(crate) struct CommentThreadContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file_path: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -150,7 +118,7 @@ pub struct CommentThreadContext {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CommentIterationContext {
+pub(crate) struct CommentIterationContext {
     pub first_comparing_iteration: u32,
     pub second_comparing_iteration: u32,
 }
@@ -158,7 +126,7 @@ pub struct CommentIterationContext {
 /// `GitPullRequestCommentThreadContext`: ties a thread to an iteration and a change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitPullRequestCommentThreadContext {
+pub(crate) struct GitPullRequestCommentThreadContext {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_tracking_id: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,7 +136,7 @@ pub struct GitPullRequestCommentThreadContext {
 /// `Comment`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Comment {
+pub(crate) struct Comment {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,7 +153,7 @@ pub struct Comment {
 
 impl Comment {
     /// A new text comment.
-    pub fn text(content: String) -> Self {
+    pub(crate) fn text(content: String) -> Self {
         Comment {
             parent_comment_id: Some(0),
             content: Some(content),
@@ -194,7 +162,7 @@ impl Comment {
         }
     }
 
-    pub fn is_system(&self) -> bool {
+    pub(crate) fn is_system(&self) -> bool {
         self.comment_type.as_ref().is_some_and(|t| match t {
             Value::String(s) => s.eq_ignore_ascii_case("system"),
             Value::Number(n) => n.as_u64() == Some(3),
@@ -206,7 +174,7 @@ impl Comment {
 /// `GitPullRequestCommentThread`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitPullRequestCommentThread {
+pub(crate) struct GitPullRequestCommentThread {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u32>,
     #[serde(default)]
@@ -225,7 +193,7 @@ pub struct GitPullRequestCommentThread {
 
 impl GitPullRequestCommentThread {
     /// A property's value, whether read back typed (`{"$type", "$value"}`) or plain.
-    pub fn property(&self, key: &str) -> Option<String> {
+    pub(crate) fn property(&self, key: &str) -> Option<String> {
         let value = self
             .properties
             .as_ref()?
@@ -245,7 +213,7 @@ impl GitPullRequestCommentThread {
     }
 
     /// The thread's status, whether the service sent it as a word or a number.
-    pub fn status(&self) -> ThreadStatus {
+    pub(crate) fn status(&self) -> ThreadStatus {
         match &self.status {
             Some(Value::String(s)) => ThreadStatus::parse(s),
             Some(Value::Number(n)) => match n.as_u64() {
@@ -264,7 +232,7 @@ impl GitPullRequestCommentThread {
 
 /// `CommentThreadStatus`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ThreadStatus {
+pub(crate) enum ThreadStatus {
     Unknown,
     Active,
     Fixed,
@@ -276,7 +244,7 @@ pub enum ThreadStatus {
 
 impl ThreadStatus {
     /// The word the service uses.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ThreadStatus::Unknown => "unknown",
             ThreadStatus::Active => "active",
@@ -288,7 +256,7 @@ impl ThreadStatus {
         }
     }
 
-    pub fn parse(word: &str) -> Self {
+    pub(crate) fn parse(word: &str) -> Self {
         [
             ThreadStatus::Active,
             ThreadStatus::Fixed,
@@ -304,7 +272,7 @@ impl ThreadStatus {
 
     /// A status the agent itself sets (or a thread's initial one): any other means a person
     /// decided something about the thread.
-    pub fn is_agents(self) -> bool {
+    pub(crate) fn is_agents(self) -> bool {
         matches!(
             self,
             ThreadStatus::Active | ThreadStatus::Fixed | ThreadStatus::Unknown
@@ -313,12 +281,12 @@ impl ThreadStatus {
 }
 
 /// A typed property as the service's samples write it.
-pub fn typed_property(type_name: &str, value: Value) -> Value {
+pub(crate) fn typed_property(type_name: &str, value: Value) -> Value {
     serde_json::json!({ "type": type_name, "value": value })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GitStatusContext {
+pub(crate) struct GitStatusContext {
     pub genre: String,
     pub name: String,
 }
@@ -326,7 +294,7 @@ pub struct GitStatusContext {
 /// `GitPullRequestStatus`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct GitPullRequestStatus {
+pub(crate) struct GitPullRequestStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<u32>,
     pub state: String,
@@ -341,16 +309,14 @@ pub struct GitPullRequestStatus {
 
 /// `ResourceRef`: a work item linked to a pull request.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct ResourceRef {
+pub(crate) struct ResourceRef {
     #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
-    pub url: Option<String>,
 }
 
 /// `WorkItem`: its id and the fields asked for.
 #[derive(Debug, Clone, Default, Deserialize)]
-pub struct WorkItem {
+pub(crate) struct WorkItem {
     #[serde(default)]
     pub id: Option<u32>,
     #[serde(default)]
@@ -359,7 +325,7 @@ pub struct WorkItem {
 
 impl WorkItem {
     /// A field's text, when it has one.
-    pub fn field(&self, name: &str) -> Option<&str> {
+    pub(crate) fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .get(name)
             .and_then(Value::as_str)
@@ -370,14 +336,14 @@ impl WorkItem {
 /// `_apis/connectionData`: who the token is.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectionData {
+pub(crate) struct ConnectionData {
     #[serde(default)]
     pub authenticated_user: Option<ConnectionIdentity>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectionIdentity {
+pub(crate) struct ConnectionIdentity {
     #[serde(default)]
     pub id: Option<String>,
     #[serde(default)]
@@ -388,7 +354,7 @@ pub struct ConnectionIdentity {
 
 impl ConnectionIdentity {
     /// The account (e-mail or unique name) from the identity's properties.
-    pub fn account(&self) -> Option<String> {
+    pub(crate) fn account(&self) -> Option<String> {
         let value = self.properties.as_ref()?.get("Account")?;
         match value {
             Value::Object(map) => map.get("$value").and_then(Value::as_str).map(str::to_owned),

@@ -16,7 +16,7 @@ const API: &str = "7.1";
 
 /// Where the pull request lives.
 #[derive(Debug, Clone)]
-pub struct PullRequestRef {
+pub(crate) struct PullRequestRef {
     /// Project name or id (`SYSTEM_TEAMPROJECT` or `SYSTEM_TEAMPROJECTID`).
     pub project: String,
     /// Repository id (`BUILD_REPOSITORY_ID`).
@@ -25,22 +25,22 @@ pub struct PullRequestRef {
 }
 
 /// The calls on one pull request.
-pub struct PullRequestApi<'c> {
+pub(crate) struct PullRequestApi<'c> {
     client: &'c Client,
     pr: PullRequestRef,
 }
 
 impl<'c> PullRequestApi<'c> {
-    pub fn new(client: &'c Client, pr: PullRequestRef) -> Self {
+    pub(crate) fn new(client: &'c Client, pr: PullRequestRef) -> Self {
         PullRequestApi { client, pr }
     }
 
-    pub fn client(&self) -> &Client {
+    pub(crate) fn client(&self) -> &Client {
         self.client
     }
 
     /// Where the pull request lives.
-    pub fn pull_request_ref(&self) -> &PullRequestRef {
+    pub(crate) fn pull_request_ref(&self) -> &PullRequestRef {
         &self.pr
     }
 
@@ -69,7 +69,7 @@ impl<'c> PullRequestApi<'c> {
     }
 
     /// The pull request, with the refs of its linked work items.
-    pub async fn pull_request(&self) -> Result<GitPullRequest, ApiError> {
+    pub(crate) async fn pull_request(&self) -> Result<GitPullRequest, ApiError> {
         let url = self.client.url(
             &self.path(""),
             API,
@@ -78,7 +78,7 @@ impl<'c> PullRequestApi<'c> {
         self.client.get(url, &self.read()).await
     }
 
-    pub async fn iterations(&self) -> Result<Vec<GitPullRequestIteration>, ApiError> {
+    pub(crate) async fn iterations(&self) -> Result<Vec<GitPullRequestIteration>, ApiError> {
         let url = self.client.url(&self.path("/iterations"), API, &[]);
         let list: List<GitPullRequestIteration> = self.client.get(url, &self.read()).await?;
         Ok(list.value)
@@ -86,7 +86,7 @@ impl<'c> PullRequestApi<'c> {
 
     /// The change tracking id of every path the iteration changes (paths without the leading
     /// `/`), following `nextSkip` until the last page.
-    pub async fn change_tracking_ids(
+    pub(crate) async fn change_tracking_ids(
         &self,
         iteration: u32,
     ) -> Result<HashMap<String, u32>, ApiError> {
@@ -118,14 +118,17 @@ impl<'c> PullRequestApi<'c> {
         Ok(ids)
     }
 
-    pub async fn threads(&self) -> Result<Vec<GitPullRequestCommentThread>, ApiError> {
+    pub(crate) async fn threads(&self) -> Result<Vec<GitPullRequestCommentThread>, ApiError> {
         let url = self.client.url(&self.path("/threads"), API, &[]);
         let list: List<GitPullRequestCommentThread> = self.client.get(url, &self.read()).await?;
         Ok(list.value)
     }
 
     /// One thread, with its comments and properties as they are now.
-    pub async fn thread(&self, thread: u32) -> Result<GitPullRequestCommentThread, ApiError> {
+    pub(crate) async fn thread(
+        &self,
+        thread: u32,
+    ) -> Result<GitPullRequestCommentThread, ApiError> {
         let url = self
             .client
             .url(&self.path(&format!("/threads/{thread}")), API, &[]);
@@ -133,7 +136,7 @@ impl<'c> PullRequestApi<'c> {
     }
 
     /// Posts a reply in a thread, under the comment `parent`.
-    pub async fn create_comment(
+    pub(crate) async fn create_comment(
         &self,
         thread: u32,
         parent: u32,
@@ -147,7 +150,7 @@ impl<'c> PullRequestApi<'c> {
         self.client.post(url, &comment, &self.write()).await
     }
 
-    pub async fn create_thread(
+    pub(crate) async fn create_thread(
         &self,
         thread: &GitPullRequestCommentThread,
     ) -> Result<GitPullRequestCommentThread, ApiError> {
@@ -155,7 +158,7 @@ impl<'c> PullRequestApi<'c> {
         self.client.post(url, thread, &self.write()).await
     }
 
-    pub async fn set_thread_status(
+    pub(crate) async fn set_thread_status(
         &self,
         thread: u32,
         status: ThreadStatus,
@@ -171,7 +174,7 @@ impl<'c> PullRequestApi<'c> {
     }
 
     /// Sets properties on a thread (the agent's bookkeeping; never visible text).
-    pub async fn set_thread_properties(
+    pub(crate) async fn set_thread_properties(
         &self,
         thread: u32,
         properties: serde_json::Map<String, serde_json::Value>,
@@ -187,7 +190,7 @@ impl<'c> PullRequestApi<'c> {
         Ok(())
     }
 
-    pub async fn edit_comment(
+    pub(crate) async fn edit_comment(
         &self,
         thread: u32,
         comment: u32,
@@ -206,7 +209,7 @@ impl<'c> PullRequestApi<'c> {
         Ok(())
     }
 
-    pub async fn post_status(&self, status: &GitPullRequestStatus) -> Result<(), ApiError> {
+    pub(crate) async fn post_status(&self, status: &GitPullRequestStatus) -> Result<(), ApiError> {
         let url = self.client.url(&self.path("/statuses"), API, &[]);
         let _: serde_json::Value = self
             .client

@@ -10,7 +10,7 @@ use super::models::{List, WorkItem};
 const API: &str = "7.1";
 
 /// The fields the agent reads of a linked work item.
-pub const FIELDS: [&str; 5] = [
+pub(crate) const FIELDS: [&str; 5] = [
     "System.WorkItemType",
     "System.Title",
     "System.State",
@@ -22,13 +22,13 @@ pub const FIELDS: [&str; 5] = [
 const BATCH: usize = 200;
 
 /// The work item calls in one project.
-pub struct WorkItemApi<'c> {
+pub(crate) struct WorkItemApi<'c> {
     client: &'c Client,
     project: String,
 }
 
 impl<'c> WorkItemApi<'c> {
-    pub fn new(client: &'c Client, project: impl Into<String>) -> Self {
+    pub(crate) fn new(client: &'c Client, project: impl Into<String>) -> Self {
         WorkItemApi {
             client,
             project: project.into(),
@@ -37,7 +37,10 @@ impl<'c> WorkItemApi<'c> {
 
     /// Reads `ids` with [`FIELDS`]; an item the token cannot read (or that is gone) is `None`.
     /// The answer has one entry per id, in order.
-    pub async fn batch(&self, ids: &[u32]) -> Result<Vec<(u32, Option<WorkItem>)>, ApiError> {
+    pub(crate) async fn batch(
+        &self,
+        ids: &[u32],
+    ) -> Result<Vec<(u32, Option<WorkItem>)>, ApiError> {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH) {
             let url = self.client.url(

@@ -44,8 +44,7 @@ pub(super) fn run(args: &ReviewArgs, settings: &Settings) -> Result<i32> {
     if let Some(model) = &model {
         sources.push(Box::new(Arc::clone(model)));
     }
-    let outcome = review::build(&repo, &revisions, &loaded, args.filter_mode, &sources)?;
-    let mut review = outcome.review;
+    let mut review = review::build(&repo, &revisions, &loaded, args.filter_mode, &sources)?;
     if let Some(model) = &model {
         review.ai = model
             .take_review()

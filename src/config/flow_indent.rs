@@ -13,7 +13,7 @@
 
 /// Text whose flow lines were raised, and how many spaces each raised line got.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Raised {
+pub(super) struct Raised {
     pub text: String,
     /// `(line, spaces added)`, 1-based lines, in order.
     pub shifts: Vec<(usize, usize)>,
@@ -21,7 +21,7 @@ pub struct Raised {
 
 impl Raised {
     /// How many spaces were added at the start of `line` (1-based).
-    pub fn shift_of(&self, line: usize) -> usize {
+    pub(super) fn shift_of(&self, line: usize) -> usize {
         self.shifts
             .binary_search_by_key(&line, |(l, _)| *l)
             .map_or(0, |at| self.shifts[at].1)
@@ -48,7 +48,7 @@ struct Scan {
 
 /// The text with every line that starts inside a flow collection indented past the key (or
 /// the `- ` item) that holds the collection; `None` when no line needed it.
-pub fn raise(text: &str) -> Option<Raised> {
+pub(super) fn raise(text: &str) -> Option<Raised> {
     let mut scan = Scan::default();
     let mut out = String::with_capacity(text.len() + 64);
     let mut shifts = Vec::new();

@@ -23,7 +23,7 @@ use std::path::Path;
 
 /// The outcome of [`validate`].
 #[derive(Debug, Default)]
-pub struct Validated {
+pub(super) struct Validated {
     /// The document with every invalid or unknown part removed; `None` means "all defaults".
     pub tree: Option<Node>,
     pub problems: Vec<Problem>,
@@ -32,7 +32,7 @@ pub struct Validated {
 }
 
 /// Validates the root of a document read from `file`.
-pub fn validate(root: Option<&Node>, file: &Path) -> Validated {
+pub(super) fn validate(root: Option<&Node>, file: &Path) -> Validated {
     let mut walker = Walker {
         file,
         problems: Vec::new(),

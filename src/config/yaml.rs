@@ -23,28 +23,28 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Tag};
 use std::collections::HashMap;
 
 /// How deep collections may nest; the schema itself needs six levels.
-pub const MAX_DEPTH: usize = 64;
+pub(super) const MAX_DEPTH: usize = 64;
 
 /// How many nodes a document may expand to, aliases included.
-pub const MAX_NODES: usize = 100_000;
+pub(super) const MAX_NODES: usize = 100_000;
 
 /// A 1-based line and column (columns count characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
-pub struct Pos {
+pub(crate) struct Pos {
     pub line: usize,
     pub column: usize,
 }
 
 /// One value of the document and where it starts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Node {
+pub(crate) struct Node {
     pub pos: Pos,
     pub value: Value,
 }
 
 /// A resolved YAML value.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub(crate) enum Value {
     Null,
     Bool(bool),
     Number(f64),
@@ -55,7 +55,7 @@ pub enum Value {
 
 /// One `key: value` pair of a mapping; keys are kept as the text that was written.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     pub key: String,
     pub key_pos: Pos,
     pub value: Node,
@@ -63,7 +63,7 @@ pub struct Entry {
 
 impl Value {
     /// How a value is named in messages: "a boolean", "the string `yes`", "a mapping".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Value::Null => "null".to_owned(),
             Value::Bool(b) => format!("the boolean `{b}`"),
@@ -79,14 +79,14 @@ impl Value {
 /// A parsed document: its root (`None` for an empty stream) and the oddities met on the way,
 /// which are warnings unless `error` is set.
 #[derive(Debug, Default)]
-pub struct Document {
+pub(super) struct Document {
     pub root: Option<Node>,
     pub notes: Vec<Note>,
 }
 
 /// Something the reader noticed; the document is still usable.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Note {
+pub(super) struct Note {
     pub pos: Pos,
     pub error: bool,
     pub message: String,
@@ -94,7 +94,7 @@ pub struct Note {
 
 /// The text is not YAML (or exceeds our limits); nothing of it can be trusted.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SyntaxError {
+pub(super) struct SyntaxError {
     pub pos: Pos,
     pub message: String,
 }
@@ -104,7 +104,7 @@ pub struct SyntaxError {
 /// A text that YAML 1.2 rejects only because lines inside a flow collection are not indented
 /// past their key is read as js-yaml 4 reads it (see [`super::flow_indent`]), with a warning at
 /// the first such line; positions stay those of the original text.
-pub fn parse(text: &str) -> Result<Document, SyntaxError> {
+pub(super) fn parse(text: &str) -> Result<Document, SyntaxError> {
     let strict = parse_with(text, None);
     let Err(error) = strict else {
         return strict;

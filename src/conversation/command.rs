@@ -7,7 +7,7 @@
 
 /// A command addressed to the agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     Pause,
     Resume,
     /// Never review this pull request (meant for the description).
@@ -31,7 +31,7 @@ pub enum Command {
 
 impl Command {
     /// The words of every command, for the help text, in the order they are listed.
-    pub const HELP: [(&'static str, &'static str); 10] = [
+    pub(crate) const HELP: [(&'static str, &'static str); 10] = [
         ("pause", "stop reviewing this pull request until `resume`"),
         ("resume", "review this pull request again"),
         (
@@ -56,13 +56,13 @@ impl Command {
 
 /// How the agent is addressed: by name, and by the identity id of its user.
 #[derive(Debug, Clone)]
-pub struct Addressee {
+pub(crate) struct Addressee {
     /// The token owner's identity id (`@<id>` is how Azure DevOps stores a mention).
     pub identity_id: Option<String>,
 }
 
 /// The name CodeRabbit users write.
-pub const NAME: &str = "@coderabbitai";
+pub(crate) const NAME: &str = "@coderabbitai";
 
 impl Addressee {
     /// Where in `line` the agent is mentioned, and the length of the mention.
@@ -104,7 +104,7 @@ impl Addressee {
     }
 
     /// Whether the prose of `text` mentions the agent.
-    pub fn is_mentioned(&self, text: &str) -> bool {
+    pub(crate) fn is_mentioned(&self, text: &str) -> bool {
         prose(text)
             .iter()
             .any(|line| self.mention_in(line).is_some())
@@ -112,7 +112,7 @@ impl Addressee {
 
     /// The first command addressed to the agent in the prose of `text`, if any. A mention with
     /// nothing after it is not a command.
-    pub fn command(&self, text: &str) -> Option<Command> {
+    pub(crate) fn command(&self, text: &str) -> Option<Command> {
         for line in prose(text) {
             let mut rest = line.as_str();
             while let Some((at, len)) = self.mention_in(rest) {
@@ -158,7 +158,7 @@ fn parse_words(words: &[String], raw: &str) -> Command {
 
 /// The lines of `text` that are prose: without fenced or indented code blocks, inline code
 /// and quoted lines.
-pub fn prose(text: &str) -> Vec<String> {
+pub(crate) fn prose(text: &str) -> Vec<String> {
     let mut lines = Vec::new();
     let mut fence: Option<(char, usize)> = None;
     let mut previous_blank = true;
@@ -220,7 +220,7 @@ fn without_inline_code(line: &str) -> String {
 
 /// What a person's reply in one of the agent's finding threads means, when it is not a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reply {
+pub(crate) enum Reply {
     /// "false positive", "won't fix": silence the finding for the rest of the pull request.
     Dismissal,
     /// A question for the agent.
@@ -230,7 +230,7 @@ pub enum Reply {
 }
 
 /// Reads a reply in a finding thread.
-pub fn reply(addressee: &Addressee, text: &str) -> Reply {
+pub(crate) fn reply(addressee: &Addressee, text: &str) -> Reply {
     let prose = prose(text).join("\n").to_lowercase().replace('’', "'");
     const DISMISSALS: [&str; 6] = [
         "false positive",
@@ -250,7 +250,7 @@ pub fn reply(addressee: &Addressee, text: &str) -> Reply {
 }
 
 /// The help text: every command, and how to address the agent.
-pub fn help_text(unknown: Option<&str>) -> String {
+pub(crate) fn help_text(unknown: Option<&str>) -> String {
     let mut text = String::new();
     if let Some(words) = unknown {
         let words: String = words

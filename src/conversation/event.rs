@@ -8,11 +8,11 @@ use serde_json::Value;
 use crate::error::UserError;
 
 /// The event type this payload must have.
-pub const EVENT_TYPE: &str = "ms.vss-code.git-pullrequest-comment-event";
+pub(crate) const EVENT_TYPE: &str = "ms.vss-code.git-pullrequest-comment-event";
 
 /// Where the comment of a service hook payload was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CommentEvent {
+pub(crate) struct CommentEvent {
     /// The collection URL the payload's links point into (`https://dev.azure.com/org/`).
     pub collection: String,
     /// The project's id (else its name).
@@ -24,7 +24,7 @@ pub struct CommentEvent {
 }
 
 /// Reads a payload; `name` names the file in the sentences.
-pub fn parse(text: &str, name: &str) -> Result<CommentEvent, UserError> {
+pub(crate) fn parse(text: &str, name: &str) -> Result<CommentEvent, UserError> {
     let not_it = |why: &str| {
         UserError::new(format!(
             "{name} is not a \"Pull request commented on\" service hook payload ({why}): point --event at the JSON the service hook sends"
@@ -89,7 +89,7 @@ pub fn parse(text: &str, name: &str) -> Result<CommentEvent, UserError> {
 /// The organization (or, on Azure DevOps Server, host and collection) a collection URL
 /// names, for comparison: `https://fabrikam.visualstudio.com/DefaultCollection` and
 /// `https://dev.azure.com/fabrikam/` are the same organization.
-pub fn organization(url: &str) -> String {
+pub(crate) fn organization(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let mut parts = rest.split('/').filter(|p| !p.is_empty());
     let host = parts.next().unwrap_or_default().to_ascii_lowercase();
@@ -106,7 +106,7 @@ pub fn organization(url: &str) -> String {
 
 /// Refuses a payload for another organization than `collection_uri` or another repository
 /// than `repository_id` (when the pipeline names one).
-pub fn check_origin(
+pub(crate) fn check_origin(
     event: &CommentEvent,
     collection_uri: &str,
     repository_id: Option<&str>,

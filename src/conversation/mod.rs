@@ -7,11 +7,11 @@
 //! It owns neither the threads' text rendering nor the writing of threads: replies, statuses
 //! and the state go through [`crate::publish::azure::ThreadWriter`].
 
-pub mod command;
-pub mod event;
-pub mod new_work_item;
-pub mod plan;
-pub mod work_items;
+pub(crate) mod command;
+pub(crate) mod event;
+pub(crate) mod new_work_item;
+pub(crate) mod plan;
+pub(crate) mod work_items;
 
 use std::time::Duration;
 
@@ -22,11 +22,11 @@ use crate::azure_devops::{ApiError, PullRequestApi};
 use crate::config::Config;
 use crate::publish::azure::{self as azure_publish, Kind, State, ThreadWriter};
 
-pub use command::{Addressee, Command};
-pub use plan::{Action, Pending, Plan};
+pub(crate) use command::{Addressee, Command};
+pub(crate) use plan::{Action, Pending};
 
 /// Answers a question in one of the agent's threads.
-pub trait Chat {
+pub(crate) trait Chat {
     /// The answer to `question` about the finding `finding` (the agent's first comment), or
     /// `None` when this chat cannot answer (no model).
     fn answer(&self, finding: &str, question: &str) -> Option<String>;
@@ -34,7 +34,7 @@ pub trait Chat {
 
 /// The chat without a language model: it never answers; the agent says once per pull request
 /// that answering needs a provider.
-pub struct NoModel;
+pub(crate) struct NoModel;
 
 impl Chat for NoModel {
     fn answer(&self, _finding: &str, _question: &str) -> Option<String> {
@@ -43,7 +43,7 @@ impl Chat for NoModel {
 }
 
 /// What the conversation needs besides the pull request.
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     /// The token owner's identity id: its own comments are never commands.
     pub me: String,
     pub config: &'a Config,
@@ -60,7 +60,7 @@ pub struct Options<'a> {
 
 /// What the conversation asks of the review that may follow.
 #[derive(Debug, Clone, Default)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// `pause` is in effect.
     pub paused: bool,
     /// The description says `@coderabbitai ignore`.
@@ -80,11 +80,11 @@ pub struct Outcome {
 }
 
 /// The one line said once per pull request when a question cannot be answered.
-pub const CHAT_NEEDS_PROVIDER: &str = "Answering questions needs a language model: set the task's `llmProvider` (or `CODERABBIT_LLM_PROVIDER`) and enable `chat.auto_reply` in `.coderabbit.yaml`.";
+pub(crate) const CHAT_NEEDS_PROVIDER: &str = "Answering questions needs a language model: set the task's `llmProvider` (or `CODERABBIT_LLM_PROVIDER`) and enable `chat.auto_reply` in `.coderabbit.yaml`.";
 
 /// Acts on what people wrote since the last run. `pull_request` and `threads` are the PR and
 /// its threads as just read.
-pub async fn respond(
+pub(crate) async fn respond(
     api: &PullRequestApi<'_>,
     pull_request: &GitPullRequest,
     threads: &[GitPullRequestCommentThread],
@@ -260,5 +260,5 @@ async fn write_state(
 }
 
 /// The summary's text before the first review.
-pub const NOT_REVIEWED_YET: &str =
+pub(crate) const NOT_REVIEWED_YET: &str =
     "CodeRabbit has not reviewed this pull request yet: the next build of it will be reviewed.";

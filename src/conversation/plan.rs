@@ -8,13 +8,13 @@
 //! it is not acted on again.
 
 use crate::azure_devops::models::{GitPullRequestCommentThread, ThreadStatus};
-use crate::publish::azure::{self as azure_publish, Kind, State, answered, recognise};
+use crate::publish::azure::{Kind, State, answered, recognise};
 
 use super::command::{self, Addressee, Command, Reply};
 
 /// What a pending comment asks.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
+pub(crate) enum Action {
     Command(Command),
     /// "false positive", "won't fix" in a finding's thread.
     Dismiss {
@@ -29,7 +29,7 @@ pub enum Action {
 
 /// A comment to act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
+pub(crate) struct Pending {
     pub thread: u32,
     pub comment: u32,
     pub action: Action,
@@ -37,7 +37,7 @@ pub struct Pending {
 
 /// Everything pending on the pull request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// In the order people wrote them (thread, then comment).
     pub pending: Vec<Pending>,
     /// Fingerprints of the agent's findings whose threads people set to `wontFix` or `closed`.
@@ -45,7 +45,7 @@ pub struct Plan {
 }
 
 /// Plans from the threads; `me` is the agent's identity id.
-pub fn plan(
+pub(crate) fn plan(
     threads: &[GitPullRequestCommentThread],
     me: &str,
     addressee: &Addressee,
@@ -121,7 +121,7 @@ pub fn plan(
 }
 
 /// The author of the agent's summary thread: the agent's identity, as far as the threads say.
-pub fn summary_author(threads: &[GitPullRequestCommentThread]) -> Option<String> {
+pub(crate) fn summary_author(threads: &[GitPullRequestCommentThread]) -> Option<String> {
     let mut summaries: Vec<&GitPullRequestCommentThread> = threads
         .iter()
         .filter(|t| recognise(t).is_some_and(|e| e.kind == Kind::Summary))
@@ -139,10 +139,11 @@ pub fn summary_author(threads: &[GitPullRequestCommentThread]) -> Option<String>
 }
 
 /// The handled comments as a state would record them (for tests and reports).
-pub fn handled(plan: &Plan) -> Vec<azure_publish::CommentRef> {
+#[cfg(test)]
+pub(crate) fn handled(plan: &Plan) -> Vec<crate::publish::azure::CommentRef> {
     plan.pending
         .iter()
-        .map(|p| azure_publish::CommentRef {
+        .map(|p| crate::publish::azure::CommentRef {
             thread: p.thread,
             comment: p.comment,
         })

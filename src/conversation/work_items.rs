@@ -8,7 +8,7 @@ use crate::azure_devops::{ApiError, PullRequestApi};
 
 /// One linked work item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Linked {
+pub(crate) struct Linked {
     pub id: u32,
     /// `None`: the token cannot read it.
     pub details: Option<Details>,
@@ -17,7 +17,7 @@ pub struct Linked {
 /// What the agent reads of a work item (description and acceptance criteria are for the
 /// model's assessment).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Details {
+pub(crate) struct Details {
     pub work_item_type: String,
     pub title: String,
     pub state: String,
@@ -40,7 +40,7 @@ impl Details {
 
 /// What the summary knows of the linked work items.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LinkedWorkItems {
+pub(crate) enum LinkedWorkItems {
     Read(Vec<Linked>),
     /// The list itself could not be read (the sentence says why).
     Unreadable(String),
@@ -48,7 +48,11 @@ pub enum LinkedWorkItems {
 
 /// Reads the pull request's linked work items (`pr` read with its work item refs) with one
 /// batch read.
-pub async fn read(api: &PullRequestApi<'_>, pr: &GitPullRequest, project: &str) -> LinkedWorkItems {
+pub(crate) async fn read(
+    api: &PullRequestApi<'_>,
+    pr: &GitPullRequest,
+    project: &str,
+) -> LinkedWorkItems {
     match try_read(api, pr, project).await {
         Ok(items) => LinkedWorkItems::Read(items),
         Err(err) => {
@@ -83,7 +87,7 @@ async fn try_read(
 }
 
 /// The summary's section.
-pub fn section(linked: &LinkedWorkItems) -> String {
+pub(crate) fn section(linked: &LinkedWorkItems) -> String {
     let mut text = String::from("\n\n### Linked work items\n\n");
     match linked {
         LinkedWorkItems::Read(items) if items.is_empty() => {

@@ -95,7 +95,7 @@ const PHRASES: [(&str, CertificateFault); 20] = [
 ];
 
 /// The certificate problem behind `error`, if a certificate is what failed.
-pub fn diagnose(error: &(dyn Error + 'static), host: &str) -> Option<CertificateProblem> {
+pub(super) fn diagnose(error: &(dyn Error + 'static), host: &str) -> Option<CertificateProblem> {
     let mut chain = String::new();
     let mut next = Some(error);
     while let Some(current) = next {

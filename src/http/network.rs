@@ -83,7 +83,7 @@ pub fn is_sensitive(name: &HeaderName) -> bool {
 }
 
 /// Marks every credential-bearing header of `headers` sensitive.
-pub fn mark_sensitive(headers: &mut HeaderMap) {
+pub(super) fn mark_sensitive(headers: &mut HeaderMap) {
     for (name, value) in headers.iter_mut() {
         if is_sensitive(name) {
             value.set_sensitive(true);
@@ -95,7 +95,7 @@ pub fn mark_sensitive(headers: &mut HeaderMap) {
 /// which honours `SSL_CERT_FILE`; Schannel on Windows; the keychain on macOS), the proxy, the
 /// timeouts, no redirects (a redirect would carry the credential elsewhere), and `headers` on
 /// every request.
-pub fn build_client(
+pub(super) fn build_client(
     settings: &NetworkSettings,
     mut headers: HeaderMap,
 ) -> Result<reqwest::Client, reqwest::Error> {

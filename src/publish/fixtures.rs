@@ -6,8 +6,8 @@ use crate::git::NotReviewable;
 use crate::review::{Presentation, Review, ReviewedFile, SkipReason, Skipped};
 use crate::sources::rules::RuleInfo;
 
-pub const BASE: &str = "3f2a9c1e8b7d6054a1c2e3f4a5b6c7d8e9f01234";
-pub const HEAD: &str = "9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c";
+pub(super) const BASE: &str = "3f2a9c1e8b7d6054a1c2e3f4a5b6c7d8e9f01234";
+pub(super) const HEAD: &str = "9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c";
 
 fn file(path: &str, status: FileStatus, additions: u32, deletions: u32) -> ReviewedFile {
     ReviewedFile {
@@ -49,7 +49,7 @@ fn finding(
 /// A review of seven changed files: an addition, a binary, a rename, a deletion, a submodule
 /// and a vendored file left out by `path_filters`; six findings of every severity from three
 /// sources, one about a whole file and one with a suggested fix; a configuration problem.
-pub fn realistic() -> Review {
+pub(super) fn realistic() -> Review {
     let files = vec![
         file(".coderabbit.yaml", FileStatus::Modified, 2, 1),
         ReviewedFile {
@@ -162,7 +162,7 @@ pub fn realistic() -> Review {
 }
 
 /// A review of three changed files that found nothing and skipped nothing.
-pub fn empty() -> Review {
+pub(super) fn empty() -> Review {
     Review {
         base: BASE.to_owned(),
         head: HEAD.to_owned(),
@@ -183,7 +183,7 @@ pub fn empty() -> Review {
 }
 
 /// A fixed rule catalogue, so that snapshots do not move when the real one grows.
-pub fn catalog() -> &'static [RuleInfo] {
+pub(super) fn catalog() -> &'static [RuleInfo] {
     &[
         RuleInfo {
             code: "secrets/aws-access-key",

@@ -16,7 +16,7 @@ use serde::Serialize;
 use std::io::{self, Write};
 
 /// The version of the JSON shape, written as `"version"`.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// The document, borrowing from the review.
 #[derive(Debug, Serialize)]
@@ -29,7 +29,7 @@ struct Document<'a> {
 }
 
 /// Writes `review` as the contract's JSON document.
-pub fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
     let document = Document {
         version: VERSION,
         base: &review.base,

@@ -22,13 +22,13 @@ use std::io::{self, Write};
 use super::{plural, short_revision};
 
 /// Azure DevOps refuses a comment longer than this many characters.
-pub const MAX_COMMENT_CHARS: usize = 150_000;
+pub(crate) const MAX_COMMENT_CHARS: usize = 150_000;
 
 /// The changed-files table lists at most this many files, then says how many more there are.
-pub const MAX_FILE_ROWS: usize = 300;
+pub(crate) const MAX_FILE_ROWS: usize = 300;
 
 /// Writes the summary comment for `review`.
-pub fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
     let comment = comment(review);
     out.write_all(comment.as_bytes())?;
     if !comment.ends_with('\n') {
@@ -38,12 +38,12 @@ pub fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
 }
 
 /// The summary comment for `review`, at most [`MAX_COMMENT_CHARS`] characters long.
-pub fn comment(review: &Review) -> String {
+pub(crate) fn comment(review: &Review) -> String {
     truncate(full_comment(review), MAX_COMMENT_CHARS)
 }
 
 /// The summary comment without a length limit: its sections, a blank line apart.
-pub fn full_comment(review: &Review) -> String {
+pub(crate) fn full_comment(review: &Review) -> String {
     let mut sections = vec!["## CodeRabbit review".to_owned(), headline(review)];
 
     let walkthrough = match review.ai.as_ref().and_then(|ai| ai.walkthrough.clone()) {
@@ -506,7 +506,7 @@ fn escape_plain(text: &str) -> String {
 
 /// Cuts `md` at a line boundary so that it fits in `max` characters (UTF-16 code units, as
 /// Azure DevOps counts them), closes a `<details>` left open, and says what was left out.
-pub fn truncate(md: String, max: usize) -> String {
+pub(crate) fn truncate(md: String, max: usize) -> String {
     if utf16_len(&md) <= max {
         return md;
     }
@@ -582,7 +582,7 @@ fn shorten(line: &str, cap: usize) -> std::borrow::Cow<'_, str> {
 }
 
 /// Length as Azure DevOps counts it: UTF-16 code units.
-pub fn utf16_len(text: &str) -> usize {
+pub(crate) fn utf16_len(text: &str) -> usize {
     text.encode_utf16().count()
 }
 

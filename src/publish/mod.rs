@@ -9,11 +9,11 @@
 //! codes (`--fail-on` belongs to the caller). They know nothing about Azure DevOps' REST API;
 //! the pull-request publisher posts what [`markdown`] renders.
 
-pub mod azure;
-pub mod json;
-pub mod markdown;
-pub mod sarif;
-pub mod text;
+pub(crate) mod azure;
+pub(crate) mod json;
+pub(crate) mod markdown;
+pub(crate) mod sarif;
+pub(crate) mod text;
 
 #[cfg(test)]
 mod fixtures;
@@ -63,7 +63,7 @@ impl fmt::Display for Format {
 
 /// How to render, beyond the format itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RenderOptions {
+pub(crate) struct RenderOptions {
     /// Colour the text format with ANSI escapes. Other formats ignore it.
     pub color: bool,
 }
@@ -71,7 +71,7 @@ pub struct RenderOptions {
 impl RenderOptions {
     /// Options for writing to standard output: colour only on a terminal, and only while
     /// `NO_COLOR` is unset or empty (<https://no-color.org>). Pipeline logs are not terminals.
-    pub fn for_stdout(no_color: bool) -> Self {
+    pub(crate) fn for_stdout(no_color: bool) -> Self {
         use std::io::IsTerminal;
         RenderOptions {
             color: color_allowed(io::stdout().is_terminal(), no_color),
@@ -81,17 +81,17 @@ impl RenderOptions {
 
 /// Whether colour may be used, given whether the output is a terminal and the value of
 /// `NO_COLOR`.
-pub fn color_allowed(is_terminal: bool, no_color: bool) -> bool {
+pub(crate) fn color_allowed(is_terminal: bool, no_color: bool) -> bool {
     is_terminal && !no_color
 }
 
 /// Renders `review` in `format` without colour.
-pub fn render(format: Format, review: &Review, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(format: Format, review: &Review, out: &mut dyn Write) -> io::Result<()> {
     render_with(format, review, RenderOptions::default(), out)
 }
 
 /// Renders `review` in `format` with `options`.
-pub fn render_with(
+pub(crate) fn render_with(
     format: Format,
     review: &Review,
     options: RenderOptions,

@@ -20,20 +20,20 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 /// The `$schema` written in the log: the OASIS-published SARIF 2.1.0 schema.
-pub const SCHEMA_URI: &str =
+pub(crate) const SCHEMA_URI: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 /// The SARIF version written in the log.
-pub const SARIF_VERSION: &str = "2.1.0";
+pub(crate) const SARIF_VERSION: &str = "2.1.0";
 
 /// The tool name in `tool.driver.name`.
-pub const TOOL_NAME: &str = "coderabbit-agent";
+pub(crate) const TOOL_NAME: &str = "coderabbit-agent";
 
 /// The key of the finding's fingerprint in `partialFingerprints`.
-pub const FINGERPRINT_KEY: &str = "coderabbitFingerprint/v1";
+pub(crate) const FINGERPRINT_KEY: &str = "coderabbitFingerprint/v1";
 
 /// The base every artifact location is relative to: the repository root.
-pub const SRCROOT: &str = "%SRCROOT%";
+pub(crate) const SRCROOT: &str = "%SRCROOT%";
 
 /// Where to read about the tool: the package's homepage when it has one.
 fn information_uri() -> &'static str {
@@ -44,12 +44,12 @@ fn information_uri() -> &'static str {
 }
 
 /// Writes `review` as a SARIF 2.1.0 log, describing built-in rules from the rule catalogue.
-pub fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
     render_with_catalog(review, rules::catalog(), out)
 }
 
 /// Writes `review` as a SARIF 2.1.0 log, describing rules from `catalog`.
-pub fn render_with_catalog(
+pub(crate) fn render_with_catalog(
     review: &Review,
     catalog: &[RuleInfo],
     out: &mut dyn Write,
@@ -269,7 +269,7 @@ fn fix(finding: &Finding, suggestion: &str) -> Fix {
 }
 
 /// critical and major are errors, minor and trivial warnings, info a note.
-pub fn level(severity: Severity) -> &'static str {
+pub(crate) fn level(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical | Severity::Major => "error",
         Severity::Minor | Severity::Trivial => "warning",
@@ -307,7 +307,7 @@ fn first_sentence(text: &str) -> &str {
 /// A repository-relative path as a relative URI reference: `/`-separated segments with every
 /// byte outside RFC 3986's unreserved set (and `/`) percent-encoded, so that a space, a `#` or
 /// a `:` in a file name cannot change what the URI means.
-pub fn path_to_uri(path: &str) -> String {
+pub(crate) fn path_to_uri(path: &str) -> String {
     let mut uri = String::with_capacity(path.len());
     for byte in path.bytes() {
         match byte {

@@ -23,23 +23,28 @@ use super::{plural, short_revision};
 
 /// How to render text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Options {
+pub(crate) struct Options {
     /// Colour severities and headers with ANSI escapes.
     pub color: bool,
 }
 
 /// Renders `review` as plain text, without colour.
-pub fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
+#[cfg(test)]
+pub(crate) fn render(review: &Review, out: &mut dyn Write) -> io::Result<()> {
     render_with(review, Options::default(), out)
 }
 
 /// Renders `review` as text with `options`.
-pub fn render_with(review: &Review, options: Options, out: &mut dyn Write) -> io::Result<()> {
+pub(crate) fn render_with(
+    review: &Review,
+    options: Options,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     out.write_all(to_string(review, options).as_bytes())
 }
 
 /// The text rendering of `review`.
-pub fn to_string(review: &Review, options: Options) -> String {
+pub(crate) fn to_string(review: &Review, options: Options) -> String {
     let style = Style {
         color: options.color,
     };

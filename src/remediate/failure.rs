@@ -14,7 +14,7 @@ use crate::azure_devops::{ApiError, Client};
 use super::extract::{self, BuildError};
 
 /// How many of a log's last lines are read: the errors that failed a step are at its end.
-pub const LOG_TAIL_LINES: u64 = 2_000;
+pub(super) const LOG_TAIL_LINES: u64 = 2_000;
 
 /// The `endLine` that reaches the end of any log (the service stops at the last line; the
 /// parameter is an `int64`).

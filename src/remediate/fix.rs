@@ -78,7 +78,7 @@ fn heading(error: &BuildError) -> String {
 }
 
 /// The text of an inline remediation thread.
-pub fn inline_body(item: &Located, advisor: &dyn FixAdvisor) -> String {
+pub(super) fn inline_body(item: &Located, advisor: &dyn FixAdvisor) -> String {
     let error = &item.error;
     let mut body = format!(
         "**The build failed here** ({} in step \"{}\")\n\n{}\n\n{}",
@@ -105,7 +105,10 @@ pub fn inline_body(item: &Located, advisor: &dyn FixAdvisor) -> String {
 /// of a file is one thread per line, each with its own fingerprint (the message and its rank
 /// among the same message's lines in the file, not the line number, so that lines added above
 /// do not make an error look new).
-pub fn inline_findings(errors: &[(&Located, &str, u32)], advisor: &dyn FixAdvisor) -> Vec<Finding> {
+pub(super) fn inline_findings(
+    errors: &[(&Located, &str, u32)],
+    advisor: &dyn FixAdvisor,
+) -> Vec<Finding> {
     let mut seen: HashSet<(&str, u32, String)> = HashSet::new();
     let mut placed: Vec<(&Located, &str, u32, String)> = Vec::new();
     for (item, path, line) in errors {
@@ -170,7 +173,7 @@ const MAX_QUOTED_CHARS: usize = 300;
 ///
 /// `every` holds every error found, `elsewhere` those not posted inline, and `inline` how many
 /// were.
-pub fn summary(
+pub(super) fn summary(
     build_id: &str,
     steps: &[FailedStep],
     every: &[Located],

@@ -15,12 +15,6 @@ use crate::sources::{Change, FileUnderReview, Source};
 
 use super::{Presentation, Review, ReviewedFile, SkipReason, Skipped};
 
-/// The review and the diff it was built from.
-pub struct Outcome {
-    pub review: Review,
-    pub changes: ChangeSet,
-}
-
 /// Every changed file as the summary lists it, and those the review did not look at, with why.
 fn files_and_skipped(changes: &ChangeSet, config: &Config) -> (Vec<ReviewedFile>, Vec<Skipped>) {
     let mut files = Vec::with_capacity(changes.files.len());
@@ -53,13 +47,13 @@ fn files_and_skipped(changes: &ChangeSet, config: &Config) -> (Vec<ReviewedFile>
 }
 
 /// Reviews `revisions` in `repo` with `loaded` configuration and `sources`, in order.
-pub fn build(
+pub(crate) fn build(
     repo: &Repository,
     revisions: &Revisions,
     loaded: &Loaded,
     filter_mode: FilterMode,
     sources: &[Box<dyn Source>],
-) -> Result<Outcome> {
+) -> Result<Review> {
     let config = &loaded.config;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (changes, per_file) = git::visit_files(
@@ -126,10 +120,8 @@ pub fn build(
             high_level_summary: config.reviews.high_level_summary,
             review_status: config.reviews.review_status,
             collapse_walkthrough: config.reviews.collapse_walkthrough,
-            tone_instructions: config.tone_instructions.clone(),
-            language: config.language.clone(),
         },
         ai: None,
     };
-    Ok(Outcome { review, changes })
+    Ok(review)
 }

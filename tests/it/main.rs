@@ -1,6 +1,9 @@
 //! The integration tests, one crate so the Azure DevOps emulator and the test support compile
 //! once. Each module is one area; run one with `cargo test --test it <module>`.
 
+// A test crate exports nothing: `pub` here only shares items between its modules.
+#![allow(unreachable_pub)]
+
 #[path = "../emulator/mod.rs"]
 mod emulator;
 #[path = "../support/mod.rs"]

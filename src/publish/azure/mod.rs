@@ -5,7 +5,7 @@
 //! [`summary`] is the review's summary comment; [`status`] the PR statuses.
 
 mod reconcile;
-pub mod remediation;
+pub(crate) mod remediation;
 mod review;
 mod state;
 mod status;
@@ -13,12 +13,9 @@ mod summary;
 mod threads;
 mod writer;
 
-pub use reconcile::{Existing, FINGERPRINT, Kind, Plan, plan, plan_kind, recognise};
-pub use review::{Report, Settings, publish};
-pub use state::{CommentRef, STATE, State, single_summary};
-pub use status::status;
-pub use threads::{
-    Anchor, LineLengths, finding_body, finding_thread, summary_properties, summary_thread,
-    summary_thread_with,
-};
-pub use writer::{InlineReport, SingleChange, ThreadWriter, answered};
+pub(crate) use reconcile::{Existing, Kind, recognise};
+pub(crate) use review::{Report, Settings, publish};
+pub(crate) use state::{CommentRef, STATE, State, single_summary};
+pub(crate) use status::status;
+pub(crate) use threads::{LineLengths, summary_properties, summary_thread_with};
+pub(crate) use writer::{ThreadWriter, answered};

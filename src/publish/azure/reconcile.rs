@@ -10,22 +10,22 @@ use crate::azure_devops::models::{GitPullRequestCommentThread, ThreadStatus};
 use crate::finding::Finding;
 
 /// Thread property keys. Older versions of the agent wrote the same keys; keep them stable.
-pub const KIND: &str = "CodeRabbit.Kind";
-pub const FINGERPRINT: &str = "CodeRabbit.Fingerprint";
-pub const HEAD: &str = "CodeRabbit.Head";
-pub const ITERATION: &str = "CodeRabbit.Iteration";
-pub const SUPPORTS_MARKDOWN: &str = "Microsoft.TeamFoundation.Discussion.SupportsMarkdown";
+pub(super) const KIND: &str = "CodeRabbit.Kind";
+pub(crate) const FINGERPRINT: &str = "CodeRabbit.Fingerprint";
+pub(super) const HEAD: &str = "CodeRabbit.Head";
+pub(super) const ITERATION: &str = "CodeRabbit.Iteration";
+pub(super) const SUPPORTS_MARKDOWN: &str = "Microsoft.TeamFoundation.Discussion.SupportsMarkdown";
 
 /// What one of the agent's threads is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Finding,
     Summary,
     Remediation,
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::Finding => "finding",
             Kind::Summary => "summary",
@@ -45,7 +45,7 @@ impl Kind {
 
 /// One of the agent's threads found on the PR.
 #[derive(Debug, Clone)]
-pub struct Existing {
+pub(crate) struct Existing {
     pub id: u32,
     pub kind: Kind,
     pub fingerprint: Option<String>,
@@ -64,7 +64,7 @@ pub struct Existing {
 
 impl Existing {
     /// Whether the thread already carries `wanted` (properties as the agent writes them).
-    pub fn has_properties(&self, wanted: &Map<String, Value>) -> bool {
+    pub(crate) fn has_properties(&self, wanted: &Map<String, Value>) -> bool {
         wanted.iter().all(|(key, value)| {
             let inner = value.get("value").unwrap_or(value);
             let text = match inner {
@@ -77,7 +77,7 @@ impl Existing {
 }
 
 /// Recognises the agent's threads by their properties; other threads are not ours.
-pub fn recognise(thread: &GitPullRequestCommentThread) -> Option<Existing> {
+pub(crate) fn recognise(thread: &GitPullRequestCommentThread) -> Option<Existing> {
     let id = thread.id?;
     let kind = Kind::parse(&thread.property(KIND)?)?;
     if thread.is_deleted == Some(true) {
@@ -118,7 +118,7 @@ pub fn recognise(thread: &GitPullRequestCommentThread) -> Option<Existing> {
 
 /// What to do on the PR.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Indexes into the findings: post these as new threads, in this order.
     pub create: Vec<usize>,
     /// Indexes of findings that are new but over the cap: listed in the summary instead.
@@ -135,7 +135,8 @@ pub struct Plan {
 
 /// Plans the inline threads: findings in priority order (most severe first), capped at
 /// `max_new` new threads.
-pub fn plan(
+#[cfg(test)]
+pub(crate) fn plan(
     findings: &[Finding],
     anchorable: &[bool],
     existing: &[Existing],
@@ -145,7 +146,7 @@ pub fn plan(
 }
 
 /// [`plan`] for the threads of one kind (review findings, or remediation of a failed build).
-pub fn plan_kind(
+pub(crate) fn plan_kind(
     kind: Kind,
     findings: &[Finding],
     anchorable: &[bool],

@@ -13,13 +13,13 @@ use super::threads::{LineLengths, summary_properties, summary_thread};
 use super::writer::{SingleChange, ThreadWriter};
 
 /// The fingerprint of the remediation summary thread (one per pull request).
-pub const SUMMARY_FINGERPRINT: &str = "remediation-summary";
+pub(crate) const SUMMARY_FINGERPRINT: &str = "remediation-summary";
 /// The build a remediation thread was written for.
-pub const BUILD: &str = "CodeRabbit.Build";
+pub(crate) const BUILD: &str = "CodeRabbit.Build";
 
 /// What a remediation run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     pub created: usize,
     pub already_there: usize,
     pub marked_fixed: usize,
@@ -28,7 +28,7 @@ pub struct Report {
 }
 
 /// Posts `inline` remediation (findings on PR lines, fingerprints set) and the summary text.
-pub async fn publish(
+pub(crate) async fn publish(
     api: &PullRequestApi<'_>,
     inline: &[Finding],
     summary: String,

@@ -15,7 +15,7 @@ use super::writer::{SingleChange, ThreadWriter};
 
 /// How to publish.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub max_comments: usize,
     pub concurrency: usize,
     /// The summary's linked work items section (read by the caller).
@@ -37,7 +37,7 @@ impl Default for Settings {
 
 /// What a run did on the PR.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     pub created: usize,
     pub already_there: usize,
     pub marked_fixed: usize,
@@ -51,7 +51,7 @@ pub struct Report {
 
 /// Posts `review` to the PR. `line_lengths` gives the UTF-16 length of the head lines the
 /// findings end on, for exclusive end offsets.
-pub async fn publish(
+pub(crate) async fn publish(
     api: &PullRequestApi<'_>,
     review: &Review,
     settings: &Settings,

@@ -16,14 +16,14 @@ use crate::azure_devops::models::typed_property;
 use super::reconcile::Existing;
 
 /// The summary thread's property that holds the state.
-pub const STATE: &str = "CodeRabbit.State";
+pub(crate) const STATE: &str = "CodeRabbit.State";
 
 /// The version this agent writes.
-pub const VERSION: u32 = 1;
+pub(super) const VERSION: u32 = 1;
 
 /// A comment on the pull request: its thread and its id within the thread.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct CommentRef {
+pub(crate) struct CommentRef {
     pub thread: u32,
     pub comment: u32,
 }
@@ -31,7 +31,7 @@ pub struct CommentRef {
 /// What the agent remembers about a pull request between runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct State {
+pub(crate) struct State {
     #[serde(default)]
     pub version: u32,
     /// The PR source commit the last review covered.
@@ -58,7 +58,7 @@ pub struct State {
 impl State {
     /// The state carried by the summary thread, if any; a missing or unreadable property reads
     /// as the empty state (an older agent's summary, or one a person edited).
-    pub fn from_summary(summary: Option<&Existing>) -> State {
+    pub(crate) fn from_summary(summary: Option<&Existing>) -> State {
         summary
             .and_then(|s| s.properties.get(&STATE.to_ascii_lowercase()))
             .map(|text| State::parse(text))
@@ -66,7 +66,7 @@ impl State {
     }
 
     /// Reads the property's text; anything unreadable is the empty state.
-    pub fn parse(text: &str) -> State {
+    pub(crate) fn parse(text: &str) -> State {
         match serde_json::from_str::<State>(text) {
             Ok(state) => state,
             Err(err) => {
@@ -79,13 +79,13 @@ impl State {
     }
 
     /// Whether the comment was acted on already.
-    pub fn is_handled(&self, thread: u32, comment: u32) -> bool {
+    pub(crate) fn is_handled(&self, thread: u32, comment: u32) -> bool {
         self.handled.contains(&CommentRef { thread, comment })
     }
 
     /// Adds what `other` knows (a state read again, written by a run that raced this one):
     /// handled comments and silenced fingerprints are unions; the rest is this run's.
-    pub fn absorb(&mut self, other: &State) {
+    pub(crate) fn absorb(&mut self, other: &State) {
         self.handled.extend(other.handled.iter().copied());
         self.silenced.extend(other.silenced.iter().cloned());
         self.chat_notice_posted |= other.chat_notice_posted;
@@ -97,7 +97,7 @@ impl State {
     }
 
     /// The property to write on the summary thread.
-    pub fn property(&self) -> (String, Value) {
+    pub(crate) fn property(&self) -> (String, Value) {
         let mut state = self.clone();
         state.version = VERSION.max(self.version);
         let text = serde_json::to_string(&state).unwrap_or_else(|_| "{}".to_owned());
@@ -109,7 +109,7 @@ impl State {
 }
 
 /// The oldest of the agent's summary threads among `threads`, as the writer sees it.
-pub fn single_summary(
+pub(crate) fn single_summary(
     threads: &[crate::azure_devops::models::GitPullRequestCommentThread],
 ) -> Option<Existing> {
     threads

@@ -4,7 +4,7 @@
 use crate::azure_devops::models::{GitPullRequestStatus, GitStatusContext};
 
 /// A status of the `coderabbit` genre; the description is cut to the service's 400 characters.
-pub fn status(
+pub(crate) fn status(
     name: &str,
     state: &str,
     description: &str,

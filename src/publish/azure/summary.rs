@@ -8,7 +8,7 @@ use crate::publish::markdown::{MAX_COMMENT_CHARS, full_comment, truncate, utf16_
 use crate::review::Review;
 
 /// What the summary says beyond the walkthrough.
-pub struct Status<'a> {
+pub(super) struct Status<'a> {
     pub iteration: Option<u32>,
     /// Findings listed here instead of inline, and why.
     pub not_inline: Vec<(&'a Finding, &'static str)>,
@@ -17,7 +17,7 @@ pub struct Status<'a> {
     pub work_items: Option<String>,
 }
 
-pub fn render(review: &Review, status: &Status<'_>) -> String {
+pub(super) fn render(review: &Review, status: &Status<'_>) -> String {
     let footer = format!(
         "\n\n<sub>Reviewed by coderabbit-agent {}</sub>",
         env!("CARGO_PKG_VERSION")
@@ -78,9 +78,9 @@ pub fn render(review: &Review, status: &Status<'_>) -> String {
 }
 
 /// Why a finding is in the summary rather than inline.
-pub const OVER_CAP: &str = "over the per-run limit of inline comments";
-pub const NOT_IN_CHANGES: &str = "its file is not among the pull request's changes";
-pub const NOT_IN_SOURCE: &str =
+pub(super) const OVER_CAP: &str = "over the per-run limit of inline comments";
+pub(super) const NOT_IN_CHANGES: &str = "its file is not among the pull request's changes";
+pub(super) const NOT_IN_SOURCE: &str =
     "reported on a line of the merge commit that the pull request's source does not have";
 
 fn short(sha: &str) -> String {

@@ -15,10 +15,10 @@ use super::reconcile::{FINGERPRINT, HEAD, ITERATION, KIND, Kind, SUPPORTS_MARKDO
 /// The UTF-16 lengths of the head lines that findings end on, for exclusive end offsets; each
 /// file is read once.
 #[derive(Debug, Clone, Default)]
-pub struct LineLengths(std::collections::HashMap<(String, u32), u32>);
+pub(crate) struct LineLengths(std::collections::HashMap<(String, u32), u32>);
 
 impl LineLengths {
-    pub fn of(repo: &git2::Repository, head: git2::Oid, findings: &[Finding]) -> Self {
+    pub(crate) fn of(repo: &git2::Repository, head: git2::Oid, findings: &[Finding]) -> Self {
         let mut lengths = std::collections::HashMap::new();
         let Ok(tree) = repo.find_commit(head).and_then(|c| c.tree()) else {
             return LineLengths(lengths);
@@ -53,14 +53,14 @@ impl LineLengths {
         LineLengths(lengths)
     }
 
-    pub fn get(&self, path: &str, line: u32) -> Option<u32> {
+    pub(crate) fn get(&self, path: &str, line: u32) -> Option<u32> {
         self.0.get(&(path.to_owned(), line)).copied()
     }
 }
 
 /// Where a finding's thread goes: the latest iteration and the file's change in it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Anchor {
+pub(crate) struct Anchor {
     pub iteration: Option<u32>,
     pub change_tracking_id: Option<u32>,
     /// UTF-16 length of the finding's last line, for an exclusive end offset.
@@ -85,7 +85,7 @@ fn properties(kind: Kind, extra: &[(&str, Value)]) -> Map<String, Value> {
 
 /// The body of a finding's comment: severity, rule, message, and a suggestion block when the
 /// finding carries a replacement for exactly its lines.
-pub fn finding_body(finding: &Finding) -> String {
+pub(crate) fn finding_body(finding: &Finding) -> String {
     let mut body = format!(
         "**{}** · `{}` · {}\n\n{}\n",
         capitalise(finding.severity.as_str()),
@@ -121,12 +121,13 @@ fn fence_for(text: &str) -> String {
 }
 
 /// A new inline thread for `finding`: right side, 1-based lines, end offset exclusive.
-pub fn finding_thread(finding: &Finding, anchor: Anchor) -> GitPullRequestCommentThread {
+#[cfg(test)]
+pub(crate) fn finding_thread(finding: &Finding, anchor: Anchor) -> GitPullRequestCommentThread {
     inline_thread(Kind::Finding, finding, anchor, &[])
 }
 
 /// A new inline thread of `kind` for `finding`, with extra bookkeeping properties.
-pub fn inline_thread(
+pub(super) fn inline_thread(
     kind: Kind,
     finding: &Finding,
     anchor: Anchor,
@@ -180,7 +181,7 @@ pub fn inline_thread(
 }
 
 /// A new summary thread: PR-level (no file), no status so that it never waits for resolution.
-pub fn summary_thread(
+pub(crate) fn summary_thread(
     content: String,
     head: &str,
     iteration: Option<u32>,
@@ -193,7 +194,7 @@ pub fn summary_thread(
 }
 
 /// A new summary thread with the given properties (the state included).
-pub fn summary_thread_with(
+pub(crate) fn summary_thread_with(
     content: String,
     properties: Map<String, Value>,
 ) -> GitPullRequestCommentThread {
@@ -206,7 +207,7 @@ pub fn summary_thread_with(
 
 /// The summary's properties: what it describes (head commit and iteration), so that a re-run
 /// on the same head needs no request to learn the iteration.
-pub fn summary_properties(head: &str, iteration: Option<u32>) -> Map<String, Value> {
+pub(crate) fn summary_properties(head: &str, iteration: Option<u32>) -> Map<String, Value> {
     let mut extra = vec![(HEAD, typed_property("System.String", json!(head)))];
     if let Some(iteration) = iteration {
         extra.push((ITERATION, typed_property("System.Int32", json!(iteration))));

@@ -32,7 +32,7 @@ fn ambiguous_pause(round: u32) -> std::time::Duration {
 }
 
 /// Whether `me` already replied to comment `parent` in `thread`.
-pub fn answered(thread: &GitPullRequestCommentThread, parent: u32, me: &str) -> bool {
+pub(crate) fn answered(thread: &GitPullRequestCommentThread, parent: u32, me: &str) -> bool {
     thread.comments.iter().any(|c| {
         c.parent_comment_id == Some(parent)
             && c.is_deleted != Some(true)
@@ -45,7 +45,7 @@ pub fn answered(thread: &GitPullRequestCommentThread, parent: u32, me: &str) -> 
 
 /// What happened to the single thread of a kind (a summary).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum SingleChange {
+pub(crate) enum SingleChange {
     #[default]
     Unchanged,
     Created,
@@ -54,7 +54,7 @@ pub enum SingleChange {
 
 /// What an inline sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InlineReport {
+pub(crate) struct InlineReport {
     pub created: usize,
     pub already_there: usize,
     pub marked_fixed: usize,
@@ -64,7 +64,7 @@ pub struct InlineReport {
 }
 
 /// The agent's threads on one pull request, and the means to change them.
-pub struct ThreadWriter<'a> {
+pub(crate) struct ThreadWriter<'a> {
     api: &'a PullRequestApi<'a>,
     concurrency: usize,
     existing: Vec<Existing>,
@@ -75,13 +75,16 @@ pub struct ThreadWriter<'a> {
 
 impl<'a> ThreadWriter<'a> {
     /// Lists the pull request's threads once.
-    pub async fn open(api: &'a PullRequestApi<'a>, concurrency: usize) -> Result<Self, ApiError> {
+    pub(crate) async fn open(
+        api: &'a PullRequestApi<'a>,
+        concurrency: usize,
+    ) -> Result<Self, ApiError> {
         let threads = api.threads().await?;
         Ok(Self::from_threads(api, concurrency, &threads))
     }
 
     /// A writer over threads already listed (the conversation lists them once for both).
-    pub fn from_threads(
+    pub(crate) fn from_threads(
         api: &'a PullRequestApi<'a>,
         concurrency: usize,
         threads: &[GitPullRequestCommentThread],
@@ -98,7 +101,7 @@ impl<'a> ThreadWriter<'a> {
     /// Answers the comment `parent` of `thread` (any thread, a person's included) with a
     /// reply, unless the agent (`me`) already answered it: the thread is read again right
     /// before writing, so that a run that raced this one is seen. Returns whether it posted.
-    pub async fn reply_once(
+    pub(crate) async fn reply_once(
         &self,
         thread: u32,
         parent: u32,
@@ -117,7 +120,7 @@ impl<'a> ThreadWriter<'a> {
     /// when two runs may be at work at once: writes the claim as a thread property, waits
     /// `settle`, and reads it back; the run whose claim is there answers, the other does not.
     /// A comment already answered, or claimed by another run, is not claimed.
-    pub async fn claim(
+    pub(crate) async fn claim(
         &self,
         thread: u32,
         parent: u32,
@@ -141,14 +144,9 @@ impl<'a> ThreadWriter<'a> {
         Ok(after.property(&key).as_deref() == Some(run) && !answered(&after, parent, me))
     }
 
-    /// Sets one thread's status.
-    pub async fn set_status(&self, thread: u32, status: ThreadStatus) -> Result<(), ApiError> {
-        self.api.set_thread_status(thread, status).await
-    }
-
     /// Sets every active thread of `kind` to `fixed`, whoever touched it (a person asked);
     /// returns how many.
-    pub async fn resolve_every_active(&self, kind: Kind) -> Result<usize, ApiError> {
+    pub(crate) async fn resolve_every_active(&self, kind: Kind) -> Result<usize, ApiError> {
         let statuses: Vec<(u32, ThreadStatus)> = self
             .existing
             .iter()
@@ -160,19 +158,14 @@ impl<'a> ThreadWriter<'a> {
         Ok(count)
     }
 
-    /// The agent's threads as they were listed.
-    pub fn existing(&self) -> &[Existing] {
-        &self.existing
-    }
-
     /// Tells the writer the latest iteration without asking the service (a summary thread that
     /// describes this head already knows it).
-    pub fn know_iteration(&mut self, iteration: u32) {
+    pub(crate) fn know_iteration(&mut self, iteration: u32) {
         self.iteration = Some(Some(iteration));
     }
 
     /// The PR's latest iteration, asked once.
-    pub async fn iteration(&mut self) -> Result<Option<u32>, ApiError> {
+    pub(crate) async fn iteration(&mut self) -> Result<Option<u32>, ApiError> {
         if let Some(known) = self.iteration {
             return Ok(known);
         }
@@ -199,7 +192,7 @@ impl<'a> ThreadWriter<'a> {
     /// every new thread. A thread of `kind` with the `reserved` fingerprint (a summary of the
     /// same kind) is not an inline thread and is left to [`Self::sync_single`].
     #[allow(clippy::too_many_arguments)]
-    pub async fn sync_inline(
+    pub(crate) async fn sync_inline(
         &mut self,
         kind: Kind,
         findings: &[Finding],
@@ -327,7 +320,7 @@ impl<'a> ThreadWriter<'a> {
 
     /// Sets the active threads of `kind` that no person touched to `fixed`; returns whether any
     /// thread of that kind was still active.
-    pub async fn resolve_all(&self, kind: Kind) -> Result<bool, ApiError> {
+    pub(crate) async fn resolve_all(&self, kind: Kind) -> Result<bool, ApiError> {
         let open: Vec<&Existing> = self
             .existing
             .iter()
@@ -343,7 +336,7 @@ impl<'a> ThreadWriter<'a> {
     }
 
     /// The oldest thread of `kind` (with `fingerprint`, when given).
-    pub fn single(&self, kind: Kind, fingerprint: Option<&str>) -> Option<&Existing> {
+    pub(crate) fn single(&self, kind: Kind, fingerprint: Option<&str>) -> Option<&Existing> {
         self.copies(kind, fingerprint).into_iter().next()
     }
 
@@ -362,7 +355,7 @@ impl<'a> ThreadWriter<'a> {
     /// place (and its `properties`, when they changed; `status` when it is set and differs),
     /// creates it when there is none (`new_thread` builds it), closes later copies no person
     /// touched.
-    pub async fn sync_single(
+    pub(crate) async fn sync_single(
         &self,
         kind: Kind,
         fingerprint: Option<&str>,

@@ -7,7 +7,7 @@ use quick_xml::reader::Reader;
 use super::{DropReason, Dropped, Report, Reported, severity_of};
 use crate::finding::Category;
 
-pub fn parse(text: &str) -> Result<Report, String> {
+pub(super) fn parse(text: &str) -> Result<Report, String> {
     let mut reader = Reader::from_str(text);
     let mut report = Report::default();
     let mut file: Option<String> = None;

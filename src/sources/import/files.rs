@@ -25,7 +25,7 @@ fn is_glob(text: &str) -> bool {
 }
 
 /// The files one `--findings` argument stands for (a glob matching none is an error).
-pub fn expand(pattern: &Path) -> Result<Vec<PathBuf>, UserError> {
+pub(super) fn expand(pattern: &Path) -> Result<Vec<PathBuf>, UserError> {
     let text = pattern.to_string_lossy();
     if !is_glob(&text) {
         if !pattern.is_file() {

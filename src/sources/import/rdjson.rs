@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::{DropReason, Dropped, Report, Reported, json_error, severity_of};
 use crate::finding::Category;
 
-pub fn parse(text: &str) -> Result<Report, String> {
+pub(super) fn parse(text: &str) -> Result<Report, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
     let tool = value["source"]["name"]
         .as_str()
@@ -24,7 +24,7 @@ pub fn parse(text: &str) -> Result<Report, String> {
     Ok(report)
 }
 
-pub fn parse_lines(text: &str) -> Result<Report, String> {
+pub(super) fn parse_lines(text: &str) -> Result<Report, String> {
     let mut report = Report::default();
     for (number, line) in text
         .lines()

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::{DropReason, Dropped, Report, Reported, json_error, percent_decode, severity_of};
 use crate::finding::{Category, Severity};
 
-pub fn parse(text: &str) -> Result<Report, String> {
+pub(super) fn parse(text: &str) -> Result<Report, String> {
     let value: Value = serde_json::from_str(text).map_err(|e| json_error(&e))?;
     match value.get("version") {
         None => {}

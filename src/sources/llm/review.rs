@@ -69,8 +69,8 @@ pub struct LlmReview {
 }
 
 /// Most characters of code in one request, and most files.
-pub const BATCH_CHARS: usize = 24_000;
-pub const BATCH_FILES: usize = 12;
+pub(super) const BATCH_CHARS: usize = 24_000;
+pub(super) const BATCH_FILES: usize = 12;
 /// Most output tokens a review answer may take.
 const REVIEW_OUTPUT_TOKENS: u32 = 4096;
 const WALKTHROUGH_OUTPUT_TOKENS: u32 = 2048;
@@ -78,7 +78,7 @@ const WALKTHROUGH_OUTPUT_TOKENS: u32 = 2048;
 const FINDINGS_PER_FILE: usize = 10;
 
 /// The schema of a review answer.
-pub fn review_schema() -> Value {
+pub(super) fn review_schema() -> Value {
     let string = json!({"type": "string"});
     let nullable = json!({"type": ["string", "null"]});
     json!({

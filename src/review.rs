@@ -83,14 +83,21 @@ impl Default for Presentation {
 }
 
 /// What the language model added beyond its findings, for the summary.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub(crate) struct AiSummary {
     /// The walkthrough as sanitised Markdown, when the model wrote one.
     pub walkthrough: Option<String>,
     /// Small things, for one collapsed section of the summary.
     pub nitpicks: Vec<Finding>,
+    /// The model's findings (kept for the next run, which does not ask again about the files
+    /// that did not change).
+    pub findings: Vec<Finding>,
     /// Files the model reviewed, of those it was given.
     pub files_reviewed: usize,
+    /// Their paths.
+    pub reviewed_paths: std::collections::BTreeSet<String>,
+    /// The last reviewed commit, when the model reviewed only what changed since.
+    pub since: Option<String>,
     pub files_given: usize,
     /// Requests and tokens spent, of the run's budget.
     pub requests: u32,

@@ -2,6 +2,7 @@
 //! request build, decide whether to review at all, set the `coderabbit/review` status, publish
 //! the threads and the summary, and report in the pipeline log.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -9,14 +10,16 @@ use anyhow::Result;
 use git2::Repository;
 
 use crate::auto_review::{self, Decision};
+use crate::azure_devops::models::GitPullRequest;
 use crate::azure_devops::{ApiError, PullRequestApi};
 use crate::cli::ReviewArgs;
-use crate::config::{self, Config};
+use crate::config::{self, Config, Loaded};
 use crate::context::{Context, PullRequestBuild};
 use crate::credentials::AuthSource;
 use crate::error::{UserError, exit};
-use crate::finding::Severity;
+use crate::finding::{Finding, Severity};
 use crate::git;
+use crate::git::Revisions;
 use crate::pipeline_log::{self, StepResult};
 use crate::publish::azure::{self, LineLengths};
 use crate::publish::{self, Format, RenderOptions};
@@ -39,36 +42,23 @@ pub(super) fn run(args: &ReviewArgs, settings: &Settings) -> Result<i32> {
     let (repo, revisions) = super::checkout(&args.repo, settings)?;
     let loaded = config::load_for_review(&repo, args.repo.config.as_deref(), revisions.head);
     super::config::report_problems(&loaded);
-    let model = ai_reviewer(&loaded.config, settings)?;
-    let mut sources = sources(&repo, &loaded.config, args, settings)?;
-    if let Some(model) = &model {
-        sources.push(Box::new(Arc::clone(model)));
-    }
-    let mut review = review::build(&repo, &revisions, &loaded, args.filter_mode, &sources)?;
-    if let Some(model) = &model {
-        review.ai = model
-            .take_review()
-            .map(|ai| ai_summary(ai, &loaded.config, settings));
-    }
-    report_dropped(&review);
-    if !review.unplaced.is_empty() {
-        tracing::warn!(
-            "{} imported finding(s) are on lines the PR's source commit does not have; they are listed in the summary",
-            review.unplaced.len()
-        );
-    }
     if let (Context::PullRequest(pr), false) = (&settings.context, args.dry_run) {
         let mut log = super::log_writer(args.format.is_data());
-        return publish_to_pull_request(
-            &repo,
-            pr,
-            &review,
-            &loaded.config,
-            args,
-            settings,
-            &mut log,
-        );
+        let checkout = Checkout {
+            repo: &repo,
+            revisions: &revisions,
+            loaded: &loaded,
+        };
+        return review_pull_request(&checkout, pr, args, settings, &mut log);
     }
+    let review = build_review(
+        &repo,
+        &revisions,
+        &loaded,
+        args,
+        settings,
+        AiInput::default(),
+    )?;
     let options = RenderOptions::for_stdout(settings.no_color);
     super::write_output(|out| publish::render_with(args.format, &review, options, out))?;
     Ok(if fails(&review, args) {
@@ -76,6 +66,128 @@ pub(super) fn run(args: &ReviewArgs, settings: &Settings) -> Result<i32> {
     } else {
         exit::OK
     })
+}
+
+/// The checkout a review is of.
+struct Checkout<'a> {
+    repo: &'a Repository,
+    revisions: &'a Revisions,
+    loaded: &'a Loaded,
+}
+
+/// What the AI reviewer learns from the pull request, in a PR build.
+#[derive(Debug, Default)]
+struct AiInput {
+    title: String,
+    description: String,
+    /// The files whose content changed since the last reviewed commit (`None`: all).
+    only_paths: Option<BTreeSet<String>>,
+    /// The last reviewed commit, when this is an incremental review.
+    since: Option<String>,
+    /// What the model wrote for the summary last time, shown again when nothing changed.
+    previous: Option<AiSummary>,
+}
+
+/// Builds the review from every source, the AI reviewer included when one is configured.
+fn build_review(
+    repo: &Repository,
+    revisions: &Revisions,
+    loaded: &Loaded,
+    args: &ReviewArgs,
+    settings: &Settings,
+    ai_input: AiInput,
+) -> Result<Review> {
+    let since = ai_input.since.clone();
+    let only_paths = ai_input.only_paths.clone();
+    let previous = ai_input.previous.clone();
+    // Nothing changed since the last review: the model is not asked again, and the summary
+    // shows what it wrote then.
+    let unchanged = only_paths.as_ref().is_some_and(BTreeSet::is_empty) && previous.is_some();
+    let model = if unchanged {
+        None
+    } else {
+        ai_reviewer(&loaded.config, settings, ai_input)?
+    };
+    let mut sources = sources(repo, &loaded.config, args, settings)?;
+    if let Some(model) = &model {
+        sources.push(Box::new(Arc::clone(model)));
+    }
+    let mut review = review::build(repo, revisions, loaded, args.filter_mode, &sources)?;
+    if settings.llm.model_settings()?.is_none() {
+        // No model now: nothing of an earlier one is shown.
+    } else if unchanged {
+        review.ai = previous;
+        carry_ai_findings(&mut review, None);
+    } else if let Some(model) = &model {
+        let mut summary = model
+            .take_review()
+            .map(|ai| ai_summary(ai, &loaded.config, settings));
+        if let Some(summary) = &mut summary {
+            summary.since = since;
+            // The model's findings on files it did not look at again stay as they were.
+            if let (Some(paths), Some(previous)) = (&only_paths, &previous) {
+                summary.findings = previous
+                    .findings
+                    .iter()
+                    .filter(|f| !paths.contains(&f.path))
+                    .cloned()
+                    .collect();
+            }
+            summary.findings.extend(
+                review
+                    .findings
+                    .iter()
+                    .filter(|f| f.source == "llm")
+                    .cloned(),
+            );
+        }
+        review.ai = summary;
+        carry_ai_findings(&mut review, only_paths.as_ref());
+    }
+    report_dropped(&review);
+    if !review.unplaced.is_empty() {
+        tracing::warn!(
+            "{} finding(s) could not be placed on a line of the change (for an imported one: a line the PR's source commit does not have); they are listed in the summary",
+            review.unplaced.len()
+        );
+    }
+    Ok(review)
+}
+
+/// Puts the model's findings kept from earlier runs (on files it did not look at again, or all
+/// of them when nothing changed) into the review, so that their threads and the summary stay.
+fn carry_ai_findings(review: &mut Review, reviewed_now: Option<&BTreeSet<String>>) {
+    let Some(ai) = &review.ai else {
+        return;
+    };
+    let present: std::collections::HashSet<String> = review
+        .findings
+        .iter()
+        .map(|f| f.fingerprint.as_str().to_owned())
+        .collect();
+    let carried: Vec<Finding> = ai
+        .findings
+        .iter()
+        .filter(|f| reviewed_now.is_none_or(|paths| !paths.contains(&f.path)))
+        .filter(|f| !present.contains(f.fingerprint.as_str()))
+        .cloned()
+        .collect();
+    if carried.is_empty() {
+        return;
+    }
+    review.findings.extend(carried);
+    review.findings.sort_by(|a, b| {
+        (a.path.as_str(), a.line, a.rule.as_str()).cmp(&(b.path.as_str(), b.line, b.rule.as_str()))
+    });
+}
+
+/// The files whose content differs between the last reviewed commit and the head, when the
+/// last reviewed commit is known and still in the repository (after a force push it may not be).
+fn changed_since(repo: &Repository, last: &str, head: git2::Oid) -> Option<BTreeSet<String>> {
+    let last = git2::Oid::from_str(last).ok()?;
+    repo.find_commit(last).ok()?;
+    let changes = git::diff_revisions(repo, Some(last), head).ok()?;
+    Some(changes.files.into_iter().map(|f| f.path).collect())
 }
 
 /// The sources of this review, in order: the built-in rules, then other tools' reports.
@@ -104,7 +216,11 @@ fn sources(
 }
 
 /// The language model as a source, when the pipeline configures one (never the repository).
-fn ai_reviewer(config: &Config, settings: &Settings) -> Result<Option<Arc<LlmSource>>> {
+fn ai_reviewer(
+    config: &Config,
+    settings: &Settings,
+    input: AiInput,
+) -> Result<Option<Arc<LlmSource>>> {
     let Some(model_settings) = settings.llm.model_settings()? else {
         return Ok(None);
     };
@@ -113,10 +229,12 @@ fn ai_reviewer(config: &Config, settings: &Settings) -> Result<Option<Arc<LlmSou
         .map_err(|e| UserError::new(format!("cannot set up the AI reviewer: {e}")))?;
     tracing::info!(budget, "AI reviewer configured");
     let context = LlmContext {
+        pr_title: input.title,
+        pr_description: input.description,
         masked_values: settings.credentials.secrets().to_vec(),
         allowed_host: allowed_host(settings),
+        only_paths: input.only_paths,
         walkthrough: Some(walkthrough_options(config, settings)),
-        ..LlmContext::default()
     };
     Ok(Some(Arc::new(LlmSource::new(client, context))))
 }
@@ -166,6 +284,9 @@ fn ai_summary(ai: LlmReview, config: &Config, settings: &Settings) -> AiSummary 
             .map(|w| render_walkthrough(w, &options)),
         nitpicks: ai.nitpicks,
         files_reviewed: ai.files_reviewed.len(),
+        reviewed_paths: ai.files_reviewed.iter().cloned().collect(),
+        findings: Vec::new(),
+        since: None,
         files_given: ai.files_reviewed.len() + ai.files_not_reviewed.len(),
         requests: ai.usage.requests,
         input_tokens: ai.usage.input_tokens,
@@ -212,16 +333,23 @@ fn status_description(review: &Review) -> String {
     )
 }
 
-/// Publishes `review` to the pull request; returns the exit status.
-fn publish_to_pull_request(
-    repo: &Repository,
+/// Reviews the pull request of this build: decides from the PR and its conversation whether to
+/// review at all (before any model is asked), builds the review — incrementally for the model,
+/// since the last reviewed commit — publishes it, and reports in the pipeline log; returns the
+/// exit status.
+fn review_pull_request(
+    checkout: &Checkout<'_>,
     pr: &PullRequestBuild,
-    review: &Review,
-    config: &Config,
     args: &ReviewArgs,
     settings: &Settings,
     log: &mut dyn Write,
 ) -> Result<i32> {
+    let Checkout {
+        repo,
+        revisions,
+        loaded,
+    } = *checkout;
+    let config = &loaded.config;
     let auth = match &settings.credentials.auth {
         Ok(auth) => auth,
         Err(missing) => {
@@ -230,7 +358,9 @@ fn publish_to_pull_request(
                     log,
                     "##[warning]this pull request comes from a fork, where secret variables are not available: the review is printed in the log, nothing is posted"
                 )?;
-                print_review(log, review)?;
+                let review =
+                    build_review(repo, revisions, loaded, args, settings, AiInput::default())?;
+                print_review(log, &review)?;
                 return Ok(exit::OK);
             }
             return Err(UserError::new(missing.sentence()).into());
@@ -244,32 +374,36 @@ fn publish_to_pull_request(
     }
     let connection = super::connect(pr, &auth.credential, settings)?;
     let api = PullRequestApi::new(&connection.client, connection.pull_request.clone());
-    let head = git2::Oid::from_str(&review.head).unwrap_or_else(|_| git2::Oid::zero());
-    let line_lengths = LineLengths::of(repo, head, &review.findings);
     let target_url = super::build_results_url(pr, settings);
-    let failed = fails(review, args);
-
-    let post = Post {
+    let mut post = Post {
         api: &api,
-        review,
         config,
         args,
         target_url: target_url.as_deref(),
-        line_lengths: &line_lengths,
+        prepared: None,
     };
-    let outcome = connection.runtime.block_on(post.run())?;
+    if let Err(reason) = connection.runtime.block_on(post.prepare())? {
+        writeln!(log, "skipped: {reason}; nothing posted")?;
+        return Ok(exit::OK);
+    }
+    let ai_input = post.ai_input(repo, revisions.head);
+    let review = build_review(repo, revisions, loaded, args, settings, ai_input)?;
+    let head = git2::Oid::from_str(&review.head).unwrap_or_else(|_| git2::Oid::zero());
+    let line_lengths = LineLengths::of(repo, head, &review.findings);
+    // The model's findings from earlier runs are carried in the review (see `build_review`);
+    // when the model could not answer at all, its threads are left as they are.
+    let model_failed = review.ai.is_none() && settings.llm.model_settings()?.is_some();
+    let model_reviewed = model_failed.then(BTreeSet::new);
+    let report =
+        connection
+            .runtime
+            .block_on(post.publish(&review, &line_lengths, model_reviewed))?;
     tracing::info!(
         requests = connection.client.requests_sent(),
         "Azure DevOps requests"
     );
-
-    let report = match outcome {
-        Err(reason) => {
-            writeln!(log, "skipped: {reason}; nothing posted")?;
-            return Ok(exit::OK);
-        }
-        Ok(report) => report,
-    };
+    let review = &review;
+    let failed = fails(review, args);
     pipeline_log::group(log, "CodeRabbit review")?;
     print_review(log, review)?;
     pipeline_log::end_group(log)?;
@@ -300,31 +434,36 @@ fn publish_to_pull_request(
     Ok(exit::OK)
 }
 
+/// The pull request as this run found it: the PR, what people asked, and the decision.
+struct Prepared {
+    pull_request: GitPullRequest,
+    asked: Option<crate::conversation::Outcome>,
+}
+
 /// What the review posts to the pull request, and where.
 struct Post<'a> {
     api: &'a PullRequestApi<'a>,
-    review: &'a Review,
     config: &'a Config,
     args: &'a ReviewArgs,
     target_url: Option<&'a str>,
-    line_lengths: &'a LineLengths,
+    prepared: Option<Prepared>,
 }
 
 impl Post<'_> {
-    /// Decides whether to review, sets the status, publishes; `Err(reason)` inside when the
-    /// pull request is skipped.
-    async fn run(&self) -> Result<Result<azure::Report, String>, ApiError> {
+    /// Reads the PR and what people asked since the last run, decides whether to review and
+    /// sets the pending status; `Err(reason)` inside when the pull request is skipped.
+    async fn prepare(&mut self) -> Result<Result<(), String>, ApiError> {
         let commit_status = self.config.reviews.commit_status;
         let pull_request = self.api.pull_request().await?;
         // What people asked since the last run comes first: a pause stops this review.
-        let mut asked =
-            match super::respond::converse(self.api, &pull_request, self.config, true).await {
-                Ok(outcome) => Some(outcome),
-                Err(err) => {
-                    tracing::warn!("the conversation on the pull request could not be read: {err}");
-                    None
-                }
-            };
+        let asked = match super::respond::converse(self.api, &pull_request, self.config, true).await
+        {
+            Ok(outcome) => Some(outcome),
+            Err(err) => {
+                tracing::warn!("the conversation on the pull request could not be read: {err}");
+                None
+            }
+        };
         let held = asked.as_ref().and_then(|asked| {
             if asked.ignored {
                 Some("the pull request description says `@coderabbitai ignore`".to_owned())
@@ -367,16 +506,59 @@ impl Post<'_> {
                 ))
                 .await?;
         }
+        self.prepared = Some(Prepared {
+            pull_request,
+            asked,
+        });
+        Ok(Ok(()))
+    }
+
+    /// What the model learns from the PR: its title and description, and — unless a person
+    /// asked for a full review — only the files changed since the last reviewed commit.
+    fn ai_input(&self, repo: &Repository, head: git2::Oid) -> AiInput {
+        let Some(prepared) = &self.prepared else {
+            return AiInput::default();
+        };
+        let pull_request = &prepared.pull_request;
+        let asked = prepared.asked.as_ref();
+        let last = asked
+            .filter(|a| !a.full_review)
+            .and_then(|a| a.state.last_reviewed_commit.clone());
+        let only_paths = last.as_deref().and_then(|l| changed_since(repo, l, head));
+        AiInput {
+            title: pull_request.title.clone(),
+            description: pull_request.description.clone().unwrap_or_default(),
+            since: only_paths.as_ref().and(last),
+            only_paths,
+            previous: asked.and_then(|a| a.state.ai_summary.clone()),
+        }
+    }
+
+    /// Publishes the review and sets the final statuses.
+    async fn publish(
+        &mut self,
+        review: &Review,
+        line_lengths: &LineLengths,
+        model_reviewed: Option<BTreeSet<String>>,
+    ) -> Result<azure::Report, ApiError> {
+        let commit_status = self.config.reviews.commit_status;
+        let Some(Prepared {
+            pull_request,
+            mut asked,
+        }) = self.prepared.take()
+        else {
+            return Ok(azure::Report::default());
+        };
         let project = self.api.pull_request_ref().project.clone();
         let linked = crate::conversation::work_items::read(self.api, &pull_request, &project).await;
         let publish_settings = azure::Settings {
             max_comments: self.args.max_comments,
             work_items: Some(crate::conversation::work_items::section(&linked)),
             listed: asked.as_mut().and_then(|a| a.threads.take()),
+            model_reviewed,
             ..azure::Settings::default()
         };
-        let report =
-            azure::publish(self.api, self.review, &publish_settings, self.line_lengths).await?;
+        let report = azure::publish(self.api, review, &publish_settings, line_lengths).await?;
         if report.remediation_resolved && commit_status {
             let status = azure::status(
                 "remediation",
@@ -388,7 +570,7 @@ impl Post<'_> {
             self.api.post_status(&status).await?;
         }
         if commit_status {
-            let state = if fails(self.review, self.args) && self.config.reviews.fail_commit_status {
+            let state = if fails(review, self.args) && self.config.reviews.fail_commit_status {
                 "failed"
             } else {
                 "succeeded"
@@ -396,13 +578,13 @@ impl Post<'_> {
             let status = azure::status(
                 "review",
                 state,
-                &status_description(self.review),
+                &status_description(review),
                 self.target_url,
                 report.iteration,
             );
             self.api.post_status(&status).await?;
         }
-        Ok(Ok(report))
+        Ok(report)
     }
 }
 

@@ -355,9 +355,14 @@ fn details(review: &Review) -> String {
     }
     let _ = writeln!(md, "- Lowest severity reported: {}", review.min_severity);
     if let Some(ai) = &review.ai {
+        let since = ai
+            .since
+            .as_deref()
+            .map(|c| format!(" since {}", code(short_revision(c), false)))
+            .unwrap_or_default();
         let _ = writeln!(
             md,
-            "- AI review: {} of {} files; {} request(s), {} input and {} output tokens of a {}-token budget",
+            "- AI review: reviewed {} of {} files{since}; {} request(s), {} input and {} output tokens of a {}-token budget",
             ai.files_reviewed,
             ai.files_given,
             ai.requests,

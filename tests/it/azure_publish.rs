@@ -1246,3 +1246,154 @@ fn retry_after_and_x_ratelimit_delay_are_waited_for_as_long_as_they_say() {
     );
     assert_fixture_findings_posted(&throttled.ado.threads(1));
 }
+
+/// With a model configured: a paused PR asks it nothing; a review posts the model's finding; an
+/// unchanged re-run asks it nothing, keeps its thread, and stays within four requests to Azure
+/// DevOps; a push sends the model only the files changed since the last reviewed commit.
+#[test]
+fn the_ai_review_is_incremental_and_asks_nothing_when_nothing_changed() {
+    use crate::support::llm_stub::{Answer, Flavor, ModelStub, Recorded};
+    const KEY: &str = "sk-ai-review-key-in-a-pipeline-0001";
+    let mut setup = setup();
+    // Line 21 of src/app.rs on the source branch (the checkout is the merge commit).
+    let line_21 = "// FIXME: validate the input";
+    let stub = ModelStub::start(Flavor::OpenAi, KEY);
+    stub.fallback(move |r: &Recorded| {
+        let json = if r.system_text().contains("walkthrough of a pull request") {
+            serde_json::json!({
+                "walkthrough": "Adds the app and a few leftovers.",
+                "cohorts": [{"title": "App", "files": ["src/app.rs"], "summary": "The app."}],
+                "effort": 1, "minutes": 5, "release_notes": [], "poem": null, "sequence_diagram": null
+            })
+        } else if r.user_text().contains("src/app.rs") {
+            serde_json::json!({"findings": [{
+                "path": "src/app.rs", "start_line": 21, "end_line": 21, "line_text": line_21,
+                "severity": "major", "category": "correctness", "nitpick": false,
+                "title": "A note left for later", "explanation": "Resolve it before merging.",
+                "replaces": null, "suggestion": null
+            }], "files": []})
+        } else {
+            serde_json::json!({"findings": [], "files": []})
+        };
+        Answer::Json(json).into()
+    });
+    let ai_review = |setup: &Setup| {
+        let mut command = in_pipeline(setup, &["review"]);
+        command
+            .env("BUILD_BUILDID", "42")
+            .env("AGENT_TEMPDIRECTORY", setup.temp.path())
+            .env("CODERABBIT_PAT", TOKEN)
+            .env("CODERABBIT_LLM_PROVIDER", "openai")
+            .env("CODERABBIT_LLM_BASE_URL", &stub.base_url)
+            .env("CODERABBIT_LLM_MODEL", "review-model")
+            .env("CODERABBIT_LLM_API_KEY", KEY);
+        run(&mut command)
+    };
+    let llm_threads = |threads: &[Value]| -> Vec<Value> {
+        ours(threads, "finding")
+            .into_iter()
+            .filter(|t| property(t, "CodeRabbit.Source").as_deref() == Some("llm"))
+            .cloned()
+            .collect()
+    };
+
+    // Paused: no model request.
+    let pause = setup.ado.add_thread_as(
+        1,
+        &Identity::person(),
+        serde_json::json!({"comments": [{"parentCommentId": 0, "content": "@coderabbitai pause", "commentType": "text"}], "status": "active"}),
+    );
+    assert_ok(&ai_review(&setup));
+    assert!(
+        stub.requests().is_empty(),
+        "a paused PR asks the model nothing"
+    );
+    setup.ado.add_human_reply(1, pause, "@coderabbitai resume");
+
+    // The first review asks the model and posts its finding.
+    let first = ai_review(&setup);
+    assert_ok(&first);
+    let asked = stub.requests().len();
+    assert!(asked >= 2, "review and walkthrough requests: {asked}");
+    let threads = setup.ado.threads(1);
+    let ai = llm_threads(&threads);
+    assert_eq!(
+        ai.len(),
+        1,
+        "{}\n{}\n{:#?}",
+        stdout(&first),
+        stderr(&first),
+        stub.requests()
+            .iter()
+            .map(|r| r.user_text())
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(ai[0]["threadContext"]["rightFileStart"]["line"], 21);
+
+    // Unchanged: no model request, the thread stays, at most four requests.
+    let summary_text = |setup: &Setup| {
+        ours(&setup.ado.threads(1), "summary")[0]["comments"][0]["content"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let was = summary_text(&setup);
+    let before = setup.ado.requests().len();
+    assert_ok(&ai_review(&setup));
+    let now = summary_text(&setup);
+    if was != now {
+        for (a, b) in was.lines().zip(now.lines()) {
+            if a != b {
+                eprintln!("WAS: {a}\nNOW: {b}");
+            }
+        }
+    }
+    assert_eq!(
+        stub.requests().len(),
+        asked,
+        "an unchanged re-run asks nothing"
+    );
+    let made: Vec<String> = setup.ado.requests()[before..]
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(made.len() <= 4, "{made:#?}");
+    let ai = llm_threads(&setup.ado.threads(1));
+    assert_eq!(ai.len(), 1);
+    assert_eq!(
+        ai[0]["status"], "active",
+        "not marked fixed when not re-reviewed"
+    );
+
+    // A push that changes one file: only that file goes to the model.
+    setup.fixture.push_to_feature(&[(
+        "src/debug.rs",
+        Some("pub fn show(x: u32) -> u32 {\n    x + 1\n}\n".to_owned()),
+    )]);
+    let fixture = &setup.fixture;
+    setup.ado.push_iteration(
+        1,
+        IterationSeed::at(
+            &fixture.source,
+            &fixture.target,
+            &fixture.fork_point,
+            &fixture.merge,
+            &fixture.changes(),
+        ),
+    );
+    setup.work = fixture.checkout(None);
+    assert_ok(&ai_review(&setup));
+    let sent: Vec<String> = stub.requests()[asked..]
+        .iter()
+        .filter(|r| !r.system_text().contains("walkthrough of a pull request"))
+        .map(|r| r.user_text())
+        .collect();
+    assert!(!sent.is_empty());
+    assert!(
+        sent.iter()
+            .all(|t| t.contains("src/debug.rs") && !t.contains("src/app.rs")),
+        "{sent:#?}"
+    );
+    let ai = llm_threads(&setup.ado.threads(1));
+    assert_eq!(ai[0]["status"], "active", "the app.rs finding stays");
+}

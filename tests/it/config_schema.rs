@@ -384,8 +384,6 @@ fn a_realistic_file_loads_without_problems() {
         [
             "early_access",
             "reviews.request_changes_workflow",
-            "reviews.poem",
-            "reviews.sequence_diagrams",
             "reviews.labeling_instructions",
             "reviews.finishing_touches",
             "reviews.pre_merge_checks",

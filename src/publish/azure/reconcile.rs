@@ -12,6 +12,8 @@ use crate::finding::Finding;
 /// Thread property keys. Older versions of the agent wrote the same keys; keep them stable.
 pub(super) const KIND: &str = "CodeRabbit.Kind";
 pub(crate) const FINGERPRINT: &str = "CodeRabbit.Fingerprint";
+/// Which source wrote a finding's thread (`builtin`, `llm`, a tool's name).
+pub(crate) const SOURCE: &str = "CodeRabbit.Source";
 pub(super) const HEAD: &str = "CodeRabbit.Head";
 pub(super) const ITERATION: &str = "CodeRabbit.Iteration";
 pub(super) const SUPPORTS_MARKDOWN: &str = "Microsoft.TeamFoundation.Discussion.SupportsMarkdown";
@@ -60,6 +62,10 @@ pub(crate) struct Existing {
     pub iteration: Option<u32>,
     /// Every property, as text, by lower-case key.
     pub properties: HashMap<String, String>,
+    /// The file a thread is on (without the leading `/`), if it is on one.
+    pub path: Option<String>,
+    /// The source of the finding (property, else the comment's footer of older versions).
+    pub source: Option<String>,
 }
 
 impl Existing {
@@ -107,6 +113,16 @@ pub(crate) fn recognise(thread: &GitPullRequestCommentThread) -> Option<Existing
         kind,
         fingerprint: thread.property(FINGERPRINT),
         touched_by_person: replied || !status.is_agents(),
+        path: thread
+            .thread_context
+            .as_ref()
+            .and_then(|c| c.file_path.as_deref())
+            .map(|p| p.trim_start_matches('/').to_owned()),
+        source: thread.property(SOURCE).or_else(|| {
+            let content = first.and_then(|c| c.content.as_deref())?;
+            let footer = content.rsplit_once("<sub>coderabbit-agent · ")?.1;
+            Some(footer.trim_end_matches("</sub>").trim().to_owned())
+        }),
         properties,
         comment_id: first.and_then(|c| c.id),
         content: first.and_then(|c| c.content.clone()),
@@ -242,6 +258,8 @@ mod tests {
             fingerprint: Some(fp.into()),
             status: ThreadStatus::parse(status),
             properties: HashMap::new(),
+            path: None,
+            source: None,
             touched_by_person: touched,
             comment_id: Some(1),
             content: None,

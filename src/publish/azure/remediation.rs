@@ -48,7 +48,7 @@ pub(crate) async fn publish(
             usize::MAX,
             line_lengths,
             &build,
-            Some(SUMMARY_FINGERPRINT),
+            &|e| e.fingerprint.as_deref() == Some(SUMMARY_FINGERPRINT),
         )
         .await?;
     let iteration = if report.created > 0 {

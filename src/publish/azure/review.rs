@@ -22,6 +22,8 @@ pub(crate) struct Settings {
     pub work_items: Option<String>,
     /// The PR's threads, when the caller has just listed them and written nothing since.
     pub listed: Option<Vec<crate::azure_devops::models::GitPullRequestCommentThread>>,
+    /// With a language model: the files it looked at this run (`None`: no model, or all).
+    pub model_reviewed: Option<std::collections::BTreeSet<String>>,
 }
 
 impl Default for Settings {
@@ -31,6 +33,7 @@ impl Default for Settings {
             concurrency: 8,
             work_items: None,
             listed: None,
+            model_reviewed: None,
         }
     }
 }
@@ -96,7 +99,13 @@ pub(crate) async fn publish(
             settings.max_comments,
             line_lengths,
             &[],
-            None,
+            &|e| {
+                // The model's threads on files it did not look at this run stay as they are.
+                settings.model_reviewed.as_ref().is_some_and(|reviewed| {
+                    e.source.as_deref() == Some("llm")
+                        && e.path.as_ref().is_some_and(|p| !reviewed.contains(p))
+                })
+            },
         )
         .await?;
     let iteration = writer.iteration().await?;
@@ -123,6 +132,9 @@ pub(crate) async fn publish(
     };
     let content = summary::render(review, &status);
     state.last_reviewed_commit = Some(review.head.clone());
+    if let Some(ai) = &review.ai {
+        state.ai_summary = Some(ai.clone());
+    }
     let mut properties = threads::summary_properties(&review.head, iteration);
     let (key, value) = state.property();
     properties.insert(key, value);

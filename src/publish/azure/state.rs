@@ -50,6 +50,10 @@ pub(crate) struct State {
     /// The "chat needs a provider" line was already posted once on this pull request.
     #[serde(default)]
     pub chat_notice_posted: bool,
+    /// What the language model wrote for the summary at the last reviewed commit, shown again
+    /// when nothing changed since (the model is not asked twice about the same code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_summary: Option<crate::review::AiSummary>,
     /// Fields a later version of the agent wrote: kept as they are.
     #[serde(flatten)]
     pub other: Map<String, Value>,
@@ -135,6 +139,8 @@ mod tests {
             content: Some("summary".into()),
             head: None,
             iteration: None,
+            path: None,
+            source: None,
             properties: properties
                 .iter()
                 .map(|(k, v)| (k.to_ascii_lowercase(), (*v).to_owned()))

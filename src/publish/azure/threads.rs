@@ -10,7 +10,7 @@ use crate::azure_devops::models::{
 use crate::finding::Finding;
 use crate::publish::markdown::{MAX_COMMENT_CHARS, truncate, utf16_len};
 
-use super::reconcile::{FINGERPRINT, HEAD, ITERATION, KIND, Kind, SUPPORTS_MARKDOWN};
+use super::reconcile::{FINGERPRINT, HEAD, ITERATION, KIND, Kind, SOURCE, SUPPORTS_MARKDOWN};
 
 /// The UTF-16 lengths of the head lines that findings end on, for exclusive end offsets; each
 /// file is read once.
@@ -169,10 +169,16 @@ pub(super) fn inline_thread(
         thread_context: Some(thread_context),
         pull_request_thread_context: pr_context,
         properties: Some(properties(kind, &{
-            let mut all = vec![(
-                FINGERPRINT,
-                typed_property("System.String", json!(finding.fingerprint.as_str())),
-            )];
+            let mut all = vec![
+                (
+                    FINGERPRINT,
+                    typed_property("System.String", json!(finding.fingerprint.as_str())),
+                ),
+                (
+                    SOURCE,
+                    typed_property("System.String", json!(finding.source.as_str())),
+                ),
+            ];
             all.extend(extra.iter().cloned());
             all
         })),

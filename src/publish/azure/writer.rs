@@ -189,8 +189,8 @@ impl<'a> ThreadWriter<'a> {
     /// Makes the inline threads of `kind` match `findings`: posts the new ones (at most
     /// `max_new`, most severe first; `anchorable[i]` says whether finding `i` can be anchored on
     /// the PR), marks the gone ones `fixed`, closes racing copies. `extra` properties go on
-    /// every new thread. A thread of `kind` with the `reserved` fingerprint (a summary of the
-    /// same kind) is not an inline thread and is left to [`Self::sync_single`].
+    /// every new thread. Threads for which `leave` is true (a summary of the same kind, or
+    /// threads of files this run did not look at) are left out of the reconciliation.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn sync_inline(
         &mut self,
@@ -200,12 +200,12 @@ impl<'a> ThreadWriter<'a> {
         max_new: usize,
         line_lengths: &LineLengths,
         extra: &[(&str, Value)],
-        reserved: Option<&str>,
+        leave: &dyn Fn(&Existing) -> bool,
     ) -> Result<InlineReport, ApiError> {
         let inline: Vec<Existing> = self
             .existing
             .iter()
-            .filter(|e| reserved.is_none() || e.fingerprint.as_deref() != reserved)
+            .filter(|e| !leave(e))
             .cloned()
             .collect();
         let plan = plan_kind(kind, findings, anchorable, &inline, max_new);

@@ -87,6 +87,9 @@ impl Default for Presentation {
 pub(crate) struct AiSummary {
     /// The walkthrough as sanitised Markdown, when the model wrote one.
     pub walkthrough: Option<String>,
+    /// The "Summary by CodeRabbit" block for the PR description (`reviews.high_level_summary`).
+    #[serde(default)]
+    pub summary_block: Option<String>,
     /// Small things, for one collapsed section of the summary.
     pub nitpicks: Vec<Finding>,
     /// The model's findings (kept for the next run, which does not ask again about the files

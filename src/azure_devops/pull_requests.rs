@@ -190,6 +190,21 @@ impl<'c> PullRequestApi<'c> {
         Ok(())
     }
 
+    /// Replaces the pull request's description (the "Summary by CodeRabbit" block in it).
+    pub(crate) async fn update_description(&self, description: &str) -> Result<(), ApiError> {
+        let url = self.client.url(&self.path(""), API, &[]);
+        let body = json!({ "description": description });
+        let _: serde_json::Value = self
+            .client
+            .patch(
+                url,
+                &body,
+                &Call::new("edit the description of", self.describe(), Scope::Code),
+            )
+            .await?;
+        Ok(())
+    }
+
     pub(crate) async fn edit_comment(
         &self,
         thread: u32,

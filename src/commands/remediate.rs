@@ -11,9 +11,12 @@ use crate::azure_devops::PullRequestApi;
 use crate::cli::{RemediateArgs, RemediationFormat};
 use crate::context::Context;
 use crate::error::{UserError, exit};
+use crate::git;
 use crate::publish::azure::{self, LineLengths, remediation};
-use crate::remediate::{self, Remediation, read_failure};
+use crate::remediate::{self, FixAdvisor, Located, Remediation, ToolHelp, read_failure};
 use crate::settings::{Plan, Settings};
+use crate::sources::llm::advisor::{FixRequest, ModelFixAdvisor};
+use crate::sources::llm::{ModelClient, Redaction};
 
 pub(super) fn run(args: &RemediateArgs, settings: &Settings) -> Result<i32> {
     let mut log = super::log_writer(args.dry_run && args.format == RemediationFormat::Json);
@@ -59,7 +62,59 @@ pub(super) fn run(args: &RemediateArgs, settings: &Settings) -> Result<i32> {
     }
     let sources_dir = pr.sources_directory.clone().unwrap_or_default();
     let merge = git2::Oid::from_str(&pr.source_version).ok();
-    let plan = remediate::plan(&repo, &revisions, merge, &sources_dir, &build_id, &failure)?;
+    let model = settings
+        .llm
+        .model_settings()?
+        .map(|model| ModelClient::new(model, &settings.network))
+        .transpose()
+        .map_err(|e| UserError::new(format!("cannot set up the AI reviewer: {e}")))?;
+    let advisor_for = |items: &[&Located]| -> Box<dyn FixAdvisor> {
+        let Some(model) = &model else {
+            return Box::new(ToolHelp);
+        };
+        // The model explains each error on a changed line and proposes a fix.
+        let requests: Vec<FixRequest> = items
+            .iter()
+            .map(|item| FixRequest {
+                error: item.error.clone(),
+                log_excerpt: failure
+                    .steps
+                    .iter()
+                    .find(|s| s.name == item.step)
+                    .and_then(|s| remediate::excerpt(&s.tail, item.error.log_line))
+                    .unwrap_or_default(),
+                path: item.path.clone(),
+                line: item.line,
+                head_text: item
+                    .path
+                    .as_deref()
+                    .and_then(|p| git::file_text(&repo, revisions.head, p)),
+            })
+            .collect();
+        let redaction = Redaction {
+            values: settings.credentials.secrets().to_vec(),
+            ..Redaction::default()
+        };
+        let host = pr
+            .collection_uri
+            .trim()
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        Box::new(connection.runtime.block_on(ModelFixAdvisor::prepare(
+            model, &requests, &redaction, &host,
+        )))
+    };
+    let plan = remediate::plan(
+        &repo,
+        &revisions,
+        merge,
+        &sources_dir,
+        &build_id,
+        &failure,
+        advisor_for,
+    )?;
     if args.dry_run {
         print_plan(&plan, args.format)?;
         return Ok(exit::OK);

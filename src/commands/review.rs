@@ -26,7 +26,8 @@ use crate::publish::{self, Format, RenderOptions};
 use crate::review::{self, AiSummary, Review};
 use crate::settings::Settings;
 use crate::sources::llm::{
-    LlmContext, LlmReview, LlmSource, ModelClient, WalkthroughOptions, render_walkthrough,
+    LlmContext, LlmReview, LlmSource, ModelClient, WalkthroughOptions, render_summary_block,
+    render_walkthrough,
 };
 use crate::sources::{BuiltinRules, ImportedFindings, Source};
 
@@ -282,6 +283,10 @@ fn ai_summary(ai: LlmReview, config: &Config, settings: &Settings) -> AiSummary 
             .walkthrough
             .as_ref()
             .map(|w| render_walkthrough(w, &options)),
+        summary_block: ai
+            .walkthrough
+            .as_ref()
+            .map(|w| render_summary_block(w, &options.allowed_host)),
         nitpicks: ai.nitpicks,
         files_reviewed: ai.files_reviewed.len(),
         reviewed_paths: ai.files_reviewed.iter().cloned().collect(),
@@ -534,6 +539,35 @@ impl Post<'_> {
         }
     }
 
+    /// With `reviews.high_level_summary` and a model's walkthrough: the "Summary by CodeRabbit"
+    /// block in the PR description, edited in place; the author's text is never changed.
+    async fn summarise_in_description(
+        &self,
+        pull_request: &GitPullRequest,
+        review: &Review,
+    ) -> Result<(), ApiError> {
+        let Some(block) = review
+            .ai
+            .as_ref()
+            .and_then(|ai| ai.summary_block.as_deref())
+        else {
+            return Ok(());
+        };
+        if !self.config.reviews.high_level_summary {
+            return Ok(());
+        }
+        let current = pull_request.description.clone().unwrap_or_default();
+        let wanted = crate::sources::llm::walkthrough::with_summary_block_at(
+            &current,
+            block,
+            &self.config.reviews.high_level_summary_placeholder,
+        );
+        if wanted != current {
+            self.api.update_description(&wanted).await?;
+        }
+        Ok(())
+    }
+
     /// Publishes the review and sets the final statuses.
     async fn publish(
         &mut self,
@@ -559,6 +593,7 @@ impl Post<'_> {
             ..azure::Settings::default()
         };
         let report = azure::publish(self.api, review, &publish_settings, line_lengths).await?;
+        self.summarise_in_description(&pull_request, review).await?;
         if report.remediation_resolved && commit_status {
             let status = azure::status(
                 "remediation",

@@ -304,7 +304,7 @@ fn quoted(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// A few log lines around the error (the tail the extractors read).
-fn excerpt(tail: &[String], at: usize) -> Option<String> {
+pub(crate) fn excerpt(tail: &[String], at: usize) -> Option<String> {
     if tail.is_empty() || at >= tail.len() {
         return None;
     }

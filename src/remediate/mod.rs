@@ -21,6 +21,7 @@ use crate::finding::Finding;
 use crate::git::{self, LineMap, Revisions};
 
 pub use failure::{FailedStep, Failure, read_failure};
+pub(crate) use fix::excerpt;
 pub use fix::{FixAdvisor, ToolHelp};
 
 /// An error tied to the repository: where it is in S, if anywhere.
@@ -59,7 +60,8 @@ impl Remediation {
 
 /// Ties the errors of `failure` to the PR: repository paths (the build ran in
 /// `sources_directory` on the merge commit `merge`), lines moved from M to the PR source
-/// (`revisions.head`), inline remediation for the errors on lines the PR adds.
+/// (`revisions.head`), inline remediation for the errors on lines the PR adds, with the fixes
+/// of the advisor that `advisor_for` makes for those errors (the tool's own help, or a model).
 pub fn plan(
     repo: &Repository,
     revisions: &Revisions,
@@ -67,6 +69,7 @@ pub fn plan(
     sources_directory: &str,
     build_id: &str,
     failure: &Failure,
+    advisor_for: impl FnOnce(&[&Located]) -> Box<dyn FixAdvisor>,
 ) -> Result<Remediation, UserError> {
     let changes = git::diff_revisions(repo, revisions.base, revisions.head)
         .map_err(|e| UserError::new(format!("cannot diff the two revisions: {}", e.message())))?;
@@ -108,7 +111,6 @@ pub fn plan(
             });
         }
     }
-    let advisor = ToolHelp;
     let mut on_changed_lines: Vec<(&Located, &str, u32)> = Vec::new();
     let mut elsewhere: Vec<&Located> = Vec::new();
     for item in &located {
@@ -123,7 +125,9 @@ pub fn plan(
             _ => elsewhere.push(item),
         }
     }
-    let inline = fix::inline_findings(&on_changed_lines, &advisor);
+    let items: Vec<&Located> = on_changed_lines.iter().map(|(item, _, _)| *item).collect();
+    let advisor = advisor_for(&items);
+    let inline = fix::inline_findings(&on_changed_lines, advisor.as_ref());
     let summary = fix::summary(build_id, &failure.steps, &located, &elsewhere, inline.len());
     let first_error = located
         .first()

@@ -661,6 +661,16 @@ impl Emulator {
     }
 
     /// One thread, as `GET …/threads/{id}` returns it.
+    /// The pull request's description as the service has it now.
+    pub fn pull_request_description(&self, pull_request_id: u32) -> String {
+        self.world()
+            .organization
+            .pull_requests
+            .get(&pull_request_id)
+            .map(|pr| pr.description.clone())
+            .unwrap_or_default()
+    }
+
     pub fn thread(&self, pull_request_id: u32, thread_id: u32) -> Option<Value> {
         self.threads(pull_request_id)
             .into_iter()

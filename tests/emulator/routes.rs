@@ -586,6 +586,7 @@ fn dispatch(organization: &mut Organization, call: &Call<'_>) -> Reply {
                 Reply::ok(&json)
             })
         }
+        "Pull Requests_Update" => update_pull_request(organization, call),
         "Pull Requests_Get Pull Requests" | "Pull Requests_Get Pull Requests By Project" => {
             list_pull_requests(organization, call)
         }
@@ -970,6 +971,24 @@ fn post_thread(organization: &mut Organization, call: &Call<'_>) -> Answer {
     create_thread(organization, id, call.identity(), call.body())
         .map(|thread| Reply::ok(&thread))
         .map_err(|message| Reply::bad_request(&message))
+}
+
+/// Only the description is updated here (the agent's "Summary by CodeRabbit" block); the
+/// service refuses a description over 4,000 characters.
+fn update_pull_request(organization: &mut Organization, call: &Call<'_>) -> Answer {
+    let pr_id = pull_request_id(organization, call)?;
+    let body = call.body();
+    if let Some(description) = body["description"].as_str() {
+        if description.encode_utf16().count() > 4000 {
+            return Err(Reply::bad_request(
+                "The pull request description cannot be longer than 4000 characters.",
+            ));
+        }
+        if let Some(pr) = organization.pull_requests.get_mut(&pr_id) {
+            pr.description = description.to_owned();
+        }
+    }
+    Ok(Reply::ok(&organization.pull_request_json(pr_id)))
 }
 
 fn update_thread(organization: &mut Organization, call: &Call<'_>) -> Answer {

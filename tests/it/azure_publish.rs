@@ -1329,6 +1329,13 @@ fn the_ai_review_is_incremental_and_asks_nothing_when_nothing_changed() {
             .collect::<Vec<_>>()
     );
     assert_eq!(ai[0]["threadContext"]["rightFileStart"]["line"], 21);
+    let description = setup.ado.pull_request_description(1);
+    assert!(
+        description.starts_with("Adds a feature.")
+            && description.contains("## Summary by CodeRabbit")
+            && description.contains("release notes by coderabbit.ai"),
+        "the author's text stays and the block follows: {description}"
+    );
 
     // Unchanged: no model request, the thread stays, at most four requests.
     let summary_text = |setup: &Setup| {

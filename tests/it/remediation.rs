@@ -686,3 +686,52 @@ fn a_remediation_post_stored_then_answered_503_is_posted_once() {
 fn a_remediation_post_stored_then_dropped_is_posted_once() {
     remediation_posts_suffer(WriteFault::AppliedThenDropped);
 }
+
+/// With a model configured, the inline remediation carries its explanation; the key goes only
+/// to the model, and the run still writes each thread once.
+#[test]
+fn remediation_asks_the_configured_model_for_the_fix() {
+    use crate::support::llm_stub::{Answer, Flavor, ModelStub, Recorded};
+    const KEY: &str = "sk-remediation-key-0001";
+    let setup = setup();
+    let stub = ModelStub::start(Flavor::OpenAi, KEY);
+    stub.fallback(|_: &Recorded| {
+        Answer::Json(serde_json::json!({
+            "explanation": "The variable is used before it is declared: declare `input` first.",
+            "start_line": null, "end_line": null, "line_text": null,
+            "replaces": null, "suggestion": null
+        }))
+        .into()
+    });
+    let output = run(command(&setup, "remediate", TOKEN, "pro")
+        .env("CODERABBIT_LLM_PROVIDER", "openai")
+        .env("CODERABBIT_LLM_BASE_URL", &stub.base_url)
+        .env("CODERABBIT_LLM_MODEL", "fix-model")
+        .env("CODERABBIT_LLM_API_KEY", KEY));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let printed = format!("{}{}", stdout(&output), stderr(&output));
+    assert!(
+        printed
+            .lines()
+            .filter(|l| !l.starts_with("##vso[task.setsecret]"))
+            .all(|l| !l.contains(KEY)),
+        "the key is only ever in the masking command"
+    );
+    let asked: Vec<String> = stub.requests().iter().map(|r| r.user_text()).collect();
+    assert!(
+        asked
+            .iter()
+            .any(|t| t.contains("cannot find value `input`")),
+        "the model is asked about the error: {asked:#?}"
+    );
+    let threads = remediation_threads(&setup);
+    let on_app = threads
+        .iter()
+        .find(|t| t["threadContext"]["filePath"] == "/src/app.rs")
+        .expect("thread on src/app.rs");
+    assert!(
+        content(on_app).contains("declare `input` first"),
+        "{}",
+        content(on_app)
+    );
+}

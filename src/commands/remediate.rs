@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::error::{UserError, exit};
 use crate::git;
 use crate::publish::azure::{self, LineLengths, remediation};
-use crate::remediate::{self, FixAdvisor, Located, Remediation, ToolHelp, read_failure};
+use crate::remediate::{self, Failure, FixAdvisor, Located, Remediation, ToolHelp, read_failure};
 use crate::settings::{Plan, Settings};
 use crate::sources::llm::advisor::{FixRequest, ModelFixAdvisor};
 use crate::sources::llm::{ModelClient, Redaction};
@@ -69,42 +69,19 @@ pub(super) fn run(args: &RemediateArgs, settings: &Settings) -> Result<i32> {
         .transpose()
         .map_err(|e| UserError::new(format!("cannot set up the AI reviewer: {e}")))?;
     let advisor_for = |items: &[&Located]| -> Box<dyn FixAdvisor> {
-        let Some(model) = &model else {
-            return Box::new(ToolHelp);
-        };
-        // The model explains each error on a changed line and proposes a fix.
-        let requests: Vec<FixRequest> = items
-            .iter()
-            .map(|item| FixRequest {
-                error: item.error.clone(),
-                log_excerpt: failure
-                    .steps
-                    .iter()
-                    .find(|s| s.name == item.step)
-                    .and_then(|s| remediate::excerpt(&s.tail, item.error.log_line))
-                    .unwrap_or_default(),
-                path: item.path.clone(),
-                line: item.line,
-                head_text: item
-                    .path
-                    .as_deref()
-                    .and_then(|p| git::file_text(&repo, revisions.head, p)),
-            })
-            .collect();
-        let redaction = Redaction {
-            values: settings.credentials.secrets().to_vec(),
-            ..Redaction::default()
-        };
-        let host = pr
-            .collection_uri
-            .trim()
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_owned();
-        Box::new(connection.runtime.block_on(ModelFixAdvisor::prepare(
-            model, &requests, &redaction, &host,
-        )))
+        match &model {
+            Some(model) => {
+                let asked = FixQuestions {
+                    failure: &failure,
+                    repo: &repo,
+                    head: revisions.head,
+                    secrets: settings.credentials.secrets(),
+                    collection_uri: &pr.collection_uri,
+                };
+                Box::new(asked.ask(model, items, &connection.runtime))
+            }
+            None => Box::new(ToolHelp),
+        }
     };
     let plan = remediate::plan(
         &repo,
@@ -154,6 +131,60 @@ pub(super) fn run(args: &RemediateArgs, settings: &Settings) -> Result<i32> {
         plan.elsewhere()
     )?;
     Ok(exit::OK)
+}
+
+/// What the model is asked about the errors on changed lines: the error, the log around it and
+/// the code of the PR's source commit.
+struct FixQuestions<'a> {
+    failure: &'a Failure,
+    repo: &'a git2::Repository,
+    head: git2::Oid,
+    secrets: &'a [String],
+    collection_uri: &'a str,
+}
+
+impl FixQuestions<'_> {
+    /// The model's explanation and fix for each error on a changed line.
+    fn ask(
+        &self,
+        model: &ModelClient,
+        items: &[&Located],
+        runtime: &tokio::runtime::Runtime,
+    ) -> ModelFixAdvisor {
+        let requests: Vec<FixRequest> = items
+            .iter()
+            .map(|item| FixRequest {
+                error: item.error.clone(),
+                log_excerpt: self
+                    .failure
+                    .steps
+                    .iter()
+                    .find(|s| s.name == item.step)
+                    .and_then(|s| remediate::excerpt(&s.tail, item.error.log_line))
+                    .unwrap_or_default(),
+                path: item.path.clone(),
+                line: item.line,
+                head_text: item
+                    .path
+                    .as_deref()
+                    .and_then(|p| git::file_text(self.repo, self.head, p)),
+            })
+            .collect();
+        let redaction = Redaction {
+            values: self.secrets.to_vec(),
+            ..Redaction::default()
+        };
+        let host = self
+            .collection_uri
+            .trim()
+            .trim_start_matches("https://")
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        runtime.block_on(ModelFixAdvisor::prepare(
+            model, &requests, &redaction, &host,
+        ))
+    }
 }
 
 /// Prints what a run would post.

@@ -150,6 +150,17 @@ impl Review {
             .collect()
     }
 
+    /// Puts the findings in the order every publisher shows them: by path, line and rule.
+    pub(crate) fn sort_findings(findings: &mut [Finding]) {
+        findings.sort_by(|a, b| {
+            (a.path.as_str(), a.line, a.rule.as_str()).cmp(&(
+                b.path.as_str(),
+                b.line,
+                b.rule.as_str(),
+            ))
+        });
+    }
+
     /// The highest severity among the findings, if any.
     pub(crate) fn worst(&self) -> Option<Severity> {
         self.findings.iter().map(|f| f.severity).max()

@@ -101,6 +101,16 @@ fn build_results_url(pr: &PullRequestBuild, settings: &Settings) -> Option<Strin
     ))
 }
 
+/// The collection's host and path (`dev.azure.com/contoso`): the only place model text may link.
+fn organisation_host(collection_uri: &str) -> String {
+    collection_uri
+        .trim()
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned()
+}
+
 /// Where logging commands go: stdout, unless stdout carries machine-readable output.
 pub fn log_writer(stdout_is_data: bool) -> Box<dyn Write> {
     if stdout_is_data {

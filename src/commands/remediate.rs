@@ -174,13 +174,7 @@ impl FixQuestions<'_> {
             values: self.secrets.to_vec(),
             ..Redaction::default()
         };
-        let host = self
-            .collection_uri
-            .trim()
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_end_matches('/')
-            .to_owned();
+        let host = super::organisation_host(self.collection_uri);
         runtime.block_on(ModelFixAdvisor::prepare(
             model, &requests, &redaction, &host,
         ))

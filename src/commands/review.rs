@@ -177,9 +177,7 @@ fn carry_ai_findings(review: &mut Review, reviewed_now: Option<&BTreeSet<String>
         return;
     }
     review.findings.extend(carried);
-    review.findings.sort_by(|a, b| {
-        (a.path.as_str(), a.line, a.rule.as_str()).cmp(&(b.path.as_str(), b.line, b.rule.as_str()))
-    });
+    Review::sort_findings(&mut review.findings);
 }
 
 /// The files whose content differs between the last reviewed commit and the head, when the
@@ -247,13 +245,7 @@ fn allowed_host(settings: &Settings) -> String {
         _ => settings.pipeline.collection_uri.clone(),
     };
     collection
-        .map(|uri| {
-            uri.trim()
-                .trim_start_matches("https://")
-                .trim_start_matches("http://")
-                .trim_end_matches('/')
-                .to_owned()
-        })
+        .map(|uri| super::organisation_host(&uri))
         .unwrap_or_default()
 }
 

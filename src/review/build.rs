@@ -103,9 +103,7 @@ pub(crate) fn build(
     let (mut findings, mut filtered) =
         filter::apply(findings, &index, filter_mode, config.min_severity());
     dropped.append(&mut filtered);
-    findings.sort_by(|a, b| {
-        (a.path.as_str(), a.line, a.rule.as_str()).cmp(&(b.path.as_str(), b.line, b.rule.as_str()))
-    });
+    Review::sort_findings(&mut findings);
     let review = Review {
         base: changes.base.clone(),
         head: changes.head.clone(),
